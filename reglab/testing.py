@@ -45,7 +45,7 @@ def assert_close(actual, expected, *, rtol: float | None = None,
         Traceback (most recent call last):
         ...
         AssertionError: l2_penalty(w) is 1.5 but should be 1 (off by 0.5; \
-allowed 1e-05).
+allowed 1.1e-05).
     """
     if not isinstance(actual, (torch.Tensor, int, float)):
         raise AssertionError(

@@ -1,0 +1,115 @@
+"""reglab.SGD against torch.optim.SGD: parameters and optimizer state after
+every one of 100 steps, for every combination of options, with one and with
+several parameter groups."""
+
+import copy
+import importlib
+import itertools
+
+import pytest
+import torch
+from torch import nn
+
+from reglab import SGD
+from tests.conftest import tolerances
+
+OPTIONS = [
+    dict(momentum=m, dampening=d, weight_decay=wd, nesterov=n)
+    for m, d, wd, n in itertools.product(
+        [0.0, 0.9], [0.0, 0.3], [0.0, 0.01], [False, True])
+    if not (n and (m == 0 or d != 0))
+]
+
+
+def _problem(dtype, device, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(32, 6, generator=g, dtype=dtype).to(device)
+    y = torch.randn(32, 2, generator=g, dtype=dtype).to(device)
+    net = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 2))
+    net = net.to(device=device, dtype=dtype)
+    return X, y, net
+
+
+def _run_both(make_groups, options, dtype, device, steps=100):
+    X, y, net_a = _problem(dtype, device)
+    net_b = copy.deepcopy(net_a)
+    ours = SGD(make_groups(net_a), lr=0.05, **options)
+    ref = torch.optim.SGD(make_groups(net_b), lr=0.05, **options)
+    tol = tolerances(dtype)
+    for _ in range(steps):
+        for net, opt in ((net_a, ours), (net_b, ref)):
+            opt.zero_grad()
+            nn.functional.mse_loss(net(X), y).backward()
+            opt.step()
+        for pa, pb in zip(net_a.parameters(), net_b.parameters()):
+            torch.testing.assert_close(pa, pb, **tol)
+            sa, sb = ours.state[pa], ref.state[pb]
+            assert set(sa) == {k for k in sb if sb[k] is not None}
+            if "momentum_buffer" in sa:
+                torch.testing.assert_close(
+                    sa["momentum_buffer"], sb["momentum_buffer"], **tol)
+
+
+@pytest.mark.parametrize("options", OPTIONS,
+                         ids=lambda o: "-".join(f"{k}{v}"
+                                                for k, v in o.items()))
+def test_matches_torch_one_group(options, dtype, device):
+    _run_both(lambda net: net.parameters(), options, dtype, device)
+
+
+@pytest.mark.parametrize("options", OPTIONS[:4])
+def test_matches_torch_several_groups(options, device):
+    def groups(net):
+        return [{"params": net[0].parameters()},
+                {"params": net[2].parameters(), "lr": 0.01,
+                 "weight_decay": 0.1}]
+
+    _run_both(groups, options, torch.float64, device)
+
+
+def test_closure_and_scheduler():
+    X, y, net_a = _problem(torch.float64, "cpu")
+    net_b = copy.deepcopy(net_a)
+    ours = SGD(net_a.parameters(), lr=0.1, momentum=0.5)
+    ref = torch.optim.SGD(net_b.parameters(), lr=0.1, momentum=0.5)
+    sched = [torch.optim.lr_scheduler.StepLR(o, step_size=3, gamma=0.5)
+             for o in (ours, ref)]
+    for _ in range(10):
+        losses = []
+        for net, opt in ((net_a, ours), (net_b, ref)):
+            def closure(net=net, opt=opt):
+                opt.zero_grad()
+                loss = nn.functional.mse_loss(net(X), y)
+                loss.backward()
+                return loss
+            losses.append(opt.step(closure))
+        for s in sched:
+            s.step()
+        torch.testing.assert_close(losses[0], losses[1])
+    assert ours.param_groups[0]["lr"] == ref.param_groups[0]["lr"]
+    for pa, pb in zip(net_a.parameters(), net_b.parameters()):
+        torch.testing.assert_close(pa, pb)
+
+
+def test_skips_parameters_without_grad():
+    a = nn.Parameter(torch.ones(2))
+    b = nn.Parameter(torch.ones(2))
+    opt = SGD([a, b], lr=0.1, momentum=0.9)
+    (a.sum()).backward()
+    opt.step()
+    torch.testing.assert_close(b.detach(), torch.ones(2))
+    assert b not in opt.state or not opt.state[b]
+
+
+def test_does_not_call_torch_sgd(monkeypatch):
+    def boom(*args, **kwargs):
+        raise AssertionError("torch's SGD was called")
+
+    torch_sgd = importlib.import_module("torch.optim.sgd")
+    for name in ("sgd", "_single_tensor_sgd", "_multi_tensor_sgd"):
+        monkeypatch.setattr(torch_sgd, name, boom)
+    monkeypatch.setattr(torch.optim.SGD, "step", boom)
+    _, _, net = _problem(torch.float32, "cpu")
+    opt = SGD(net.parameters(), lr=0.1, momentum=0.9, weight_decay=0.1)
+    net(torch.randn(2, 6)).sum().backward()
+    opt.step()
