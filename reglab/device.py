@@ -114,6 +114,13 @@ class DeviceSetting(dict):
     on_gpu: bool
 
 
+def _brief(value: Any) -> str:
+    """A short form of a setting for the one-line note."""
+    if isinstance(value, (list, tuple)) and len(value) > 3:
+        return f"<{len(value)} values>"
+    return repr(value)
+
+
 def device_setting(*, cpu: dict[str, Any], gpu: dict[str, Any],
                    device: torch.device | str | None = None,
                    verbose: bool = True) -> DeviceSetting:
@@ -156,10 +163,9 @@ def device_setting(*, cpu: dict[str, Any], gpu: dict[str, Any],
     chosen.device = dev
     chosen.on_gpu = on_gpu
     if verbose:
-        shown = ", ".join(f"{k}={v}" for k, v in chosen.items())
+        shown = ", ".join(f"{k}={_brief(v)}" for k, v in chosen.items())
         if on_gpu:
             print(f"[GPU cell] running on {dev}: the full setting ({shown}).")
         else:
-            print(f"[GPU cell] no GPU found: running the smaller CPU setting "
-                  f"({shown}); results differ slightly from a GPU run.")
+            print(f"[GPU cell] no GPU: smaller CPU setting ({shown}).")
     return chosen

@@ -29,7 +29,8 @@ def set_style() -> None:
 
 def plot_learning_curves(histories: dict, ax=None, *, logy: bool = True):
     """Training (solid) and validation (dashed) loss of several runs, one
-    colour per run, keyed by a label such as ``"λ=0.01"``.
+    colour and one legend entry per run, keyed by a label such as
+    ``"λ=0.01"``.
 
     Args:
         histories: ``{label: History}``.
@@ -44,6 +45,14 @@ def plot_learning_curves(histories: dict, ax=None, *, logy: bool = True):
     if ax is None:
         _, ax = plt.subplots()
     for label, h in histories.items():
-        h.plot(ax, logy=logy, label=label)
+        epochs = range(1, h.epochs + 1)
+        (line,) = ax.plot(epochs, h.train_loss, label=label)
+        if h.val_loss:
+            ax.plot(range(1, len(h.val_loss) + 1), h.val_loss, "--",
+                    color=line.get_color())
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    if logy:
+        ax.set_yscale("log")
     ax.legend(fontsize="small", ncol=2)
     return ax

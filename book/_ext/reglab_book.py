@@ -1,0 +1,113 @@
+"""Sphinx extension for the reglab book (both editions).
+
+1. Display maths stays out of the translation catalogs: formulas exist once,
+   in the English source.
+2. A language switcher in every page header links to the same page in the
+   other edition (``_build/html/en/...`` ↔ ``_build/html/zh/...``), plus
+   ``<link rel="alternate" hreflang=...>`` for search engines.
+3. MathJax is served from the site itself (copied from the
+   ``django-static-mathjax`` package), never from a CDN, so maths renders
+   offline.
+4. Each edition gets an ``index.html`` that redirects to the root page.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from pathlib import Path
+
+from docutils import nodes
+from sphinx.transforms import SphinxTransform
+
+# edition folder and label (in the *other* language's reader's eyes) per
+# Sphinx language code
+EDITIONS = {"en": ("en", "English"), "zh_CN": ("zh", "中文")}
+
+
+class KeepMathUntranslated(SphinxTransform):
+    """Mark display-maths blocks as not translatable (runs before Sphinx's
+    Locale transform at priority 20, and before the gettext extraction)."""
+
+    default_priority = 10
+
+    def apply(self, **kwargs) -> None:
+        for node in self.document.findall(nodes.math_block):
+            node["translatable"] = False
+
+
+def _edition(language: str | None) -> str:
+    return EDITIONS.get(language or "en", ("en", ""))[0]
+
+
+def _configure(app, config) -> None:
+    options = dict(config.html_theme_options or {})
+    end = list(options.get("article_header_end") or
+               ["article-header-buttons.html"])
+    if "lang-switcher.html" not in end:
+        end.insert(0, "lang-switcher.html")
+    options["article_header_end"] = end
+    config.html_theme_options = options
+    here = Path(__file__).resolve().parent.parent
+    config.templates_path = list(config.templates_path or []) + [
+        str(here / "_templates")]
+    config.html_static_path = list(config.html_static_path or []) + [
+        str(here / "_static")]
+    config.mathjax_path = "mathjax/tex-chtml.js"
+
+
+def _page_context(app, pagename, templatename, context, doctree) -> None:
+    this = _edition(app.config.language)
+    depth = pagename.count("/")
+    up = "../" * (depth + 1)
+    links = []
+    for code, (folder, label) in EDITIONS.items():
+        if folder == this:
+            continue
+        url = f"{up}{folder}/{pagename}.html"
+        links.append({"url": url, "label": label,
+                      "hreflang": code.replace("_", "-")})
+    context["reglab_languages"] = links
+    alternates = "".join(
+        f'<link rel="alternate" hreflang="{x["hreflang"]}" '
+        f'href="{x["url"]}" />\n' for x in links)
+    context["metatags"] = context.get("metatags", "") + alternates
+
+
+def _mathjax_dir() -> Path:
+    spec = importlib.util.find_spec("mathjax")
+    if spec is None or spec.origin is None:
+        raise RuntimeError(
+            "MathJax is missing: install the 'django-static-mathjax' "
+            "package (it is pinned in requirements.txt).")
+    return Path(spec.origin).parent / "static" / "mathjax" / "es5"
+
+
+def _finish(app, exception) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    out = Path(app.outdir)
+    # MathJax: the combined component plus what it loads on demand.
+    src = _mathjax_dir()
+    dst = out / "_static" / "mathjax"
+    if dst.exists():
+        shutil.rmtree(dst)
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns(
+        "*.map", "node-main.js", "sre", "mml-*", "tex-mml-*", "tex-svg*",
+        "svg"))
+    root = app.config.root_doc
+    if root != "index":
+        (out / "index.html").write_text(
+            '<!DOCTYPE html>\n<meta charset="utf-8">\n'
+            f'<meta http-equiv="refresh" content="0; url={root}.html">\n'
+            f'<a href="{root}.html">{root}</a>\n', encoding="utf-8")
+
+
+def setup(app):
+    app.add_transform(KeepMathUntranslated)
+    app.connect("config-inited", _configure)
+    app.connect("html-page-context", _page_context)
+    app.connect("build-finished", _finish)
+    app.add_css_file("reglab.css")
+    return {"version": "0.1", "parallel_read_safe": True,
+            "parallel_write_safe": True}

@@ -1,0 +1,171 @@
+"""Build both editions of the book: ``make book`` runs this.
+
+Steps (each fails loudly):
+
+1. ``jupyter-book config sphinx .`` turns ``_config.yml`` into ``conf.py``
+   (generated, git-ignored).
+2. The gettext builder extracts the English messages into ``_build/gettext``
+   (this is also where the notebooks execute, into a shared cache).
+3. Every message must have a non-fuzzy Chinese translation in
+   ``book/locales/zh_CN``; otherwise the build stops and lists what is
+   missing. ``--update-po`` instead merges new messages into the catalogs
+   (``sphinx-intl update``) for a translator to fill in.
+4. ``sphinx-build -W --keep-going -n`` builds ``_build/html/en`` and
+   ``_build/html/zh``: any warning or notebook error fails the build.
+5. ``_build/html/index.html`` lets the reader choose a language.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCALES = ROOT / "book" / "locales"
+LANGS = {"en": "en", "zh": "zh_CN"}
+
+
+def run(cmd: list[str], **kwargs) -> None:
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    subprocess.run(cmd, check=True, cwd=ROOT, **kwargs)
+
+
+def cache_dir(build: Path) -> Path:
+    """The execution cache, keyed by reglab's sources and the pinned
+    environment: outputs must be recomputed when the library changes."""
+    h = hashlib.sha256()
+    for f in sorted((ROOT / "reglab").rglob("*.py")) + [
+            ROOT / "requirements.txt"]:
+        h.update(f.relative_to(ROOT).as_posix().encode())
+        h.update(f.read_bytes())
+    return build / ".jupyter_cache" / h.hexdigest()[:12]
+
+
+def sphinx(builder: str, out: Path, doctrees: Path, cache: Path,
+           language: str, strict: bool = True) -> None:
+    cmd = [sys.executable, "-m", "sphinx", "-b", builder, "-q",
+           "-d", str(doctrees), "-D", f"language={language}",
+           "-D", f"nb_execution_cache_path={cache}",
+           str(ROOT), str(out)]
+    if strict:
+        cmd[3:3] = ["-W", "--keep-going", "-n"]
+    env = dict(os.environ, REGLAB_PROGRESS="0",
+               PYTHONPATH=os.pathsep.join(
+                   [str(ROOT / "book" / "_ext"),
+                    os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep))
+    run(cmd, env=env)
+
+
+def untranslated(pot_dir: Path, lang: str) -> list[str]:
+    """Messages of the .pot files with no non-fuzzy translation."""
+    import polib
+
+    problems = []
+    for pot_path in sorted(pot_dir.rglob("*.pot")):
+        rel = pot_path.relative_to(pot_dir).with_suffix(".po")
+        po_path = LOCALES / lang / "LC_MESSAGES" / rel
+        if not po_path.exists():
+            problems.append(f"{rel}: catalog missing")
+            continue
+        po = polib.pofile(str(po_path))
+        done = {e.msgid for e in po
+                if e.msgstr and "fuzzy" not in e.flags and not e.obsolete}
+        for entry in polib.pofile(str(pot_path)):
+            if entry.msgid not in done:
+                short = entry.msgid.replace("\n", " ")[:70]
+                problems.append(f"{rel}: untranslated or fuzzy: {short!r}")
+    return problems
+
+
+def root_doc() -> str:
+    import yaml
+
+    return yaml.safe_load((ROOT / "_toc.yml").read_text())["root"]
+
+
+def write_chooser(html: Path, root_doc: str) -> None:
+    (html / "index.html").write_text(f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Training strategy and regularisation · 训练策略与正则化</title>
+<link rel="alternate" hreflang="en" href="en/{root_doc}.html">
+<link rel="alternate" hreflang="zh-CN" href="zh/{root_doc}.html">
+<script>
+  // Send the reader to the edition of their browser's language.
+  var zh = (navigator.language || "").toLowerCase().startsWith("zh");
+  if (!location.hash) location.replace((zh ? "zh/" : "en/")
+                                       + "{root_doc}.html");
+</script>
+<style>body{{font-family:sans-serif;max-width:36rem;margin:4rem auto;
+line-height:1.6}}</style></head>
+<body><h1>Training strategy and regularisation for deep networks</h1>
+<p><a href="en/{root_doc}.html" hreflang="en">Read in English</a></p>
+<h1 lang="zh-CN">深度网络的训练策略与正则化</h1>
+<p lang="zh-CN"><a href="zh/{root_doc}.html" hreflang="zh-CN">阅读中文版</a></p>
+</body></html>
+""", encoding="utf-8")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clean", action="store_true",
+                        help="remove previous HTML and doctrees first "
+                             "(keeps the execution cache)")
+    parser.add_argument("--update-po", action="store_true",
+                        help="merge new English messages into the .po "
+                             "catalogs and stop")
+    parser.add_argument("--only", choices=sorted(LANGS),
+                        help="build one edition (for authors; the English "
+                             "edition alone skips the translation check)")
+    parser.add_argument("--build-dir", default=str(ROOT / "_build"))
+    args = parser.parse_args()
+    build = Path(args.build_dir).resolve()
+    start = time.perf_counter()
+    if args.clean:
+        for sub in ("html", "doctrees", "gettext"):
+            shutil.rmtree(build / sub, ignore_errors=True)
+
+    run([str(Path(sys.executable).parent / "jupyter-book"), "config",
+         "sphinx", str(ROOT)], stdout=subprocess.DEVNULL)
+    cache = cache_dir(build)
+    pot = build / "gettext"
+    shutil.rmtree(pot, ignore_errors=True)  # no stale templates
+    sphinx("gettext", pot, build / "doctrees" / "gettext", cache, "en")
+
+    if args.update_po:
+        run([str(Path(sys.executable).parent / "sphinx-intl"), "update",
+             "-p", str(pot), "-d", str(LOCALES), "-l", "zh_CN",
+             "--line-width", "0", "--no-obsolete"])
+        left = untranslated(pot, "zh_CN")
+        print(f"{len(left)} message(s) still to translate or un-fuzzy.")
+        return 0
+    missing = untranslated(pot, "zh_CN")
+    if missing and args.only != "en":
+        print("The Chinese edition is incomplete (run `make po`, then "
+              "translate):", *missing, sep="\n  ", file=sys.stderr)
+        return 1
+
+    html = build / "html"
+    for folder, language in LANGS.items():
+        if args.only and folder != args.only:
+            continue
+        sphinx("html", html / folder, build / "doctrees" / folder, cache,
+               language)
+        shutil.rmtree(html / "jupyter_execute", ignore_errors=True)
+    shutil.rmtree(build / "jupyter_execute", ignore_errors=True)
+    write_chooser(html, root_doc())
+    print(f"\nBuilt both editions in {time.perf_counter() - start:.0f} s.")
+    print(f"Open {html / 'index.html'}, or serve the site with\n"
+          f"  python -m http.server -d {html}\n"
+          "and browse to http://localhost:8000/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
