@@ -62,14 +62,15 @@ def sphinx(builder: str, out: Path, doctrees: Path, cache: Path,
     run(cmd, env=env)
 
 
-def untranslated(pot_dir: Path, lang: str) -> list[str]:
+def untranslated(pot_dir: Path, lang: str,
+                 locales: Path = LOCALES) -> list[str]:
     """Messages of the .pot files with no non-fuzzy translation."""
     import polib
 
     problems = []
     for pot_path in sorted(pot_dir.rglob("*.pot")):
         rel = pot_path.relative_to(pot_dir).with_suffix(".po")
-        po_path = LOCALES / lang / "LC_MESSAGES" / rel
+        po_path = locales / lang / "LC_MESSAGES" / rel
         if not po_path.exists():
             problems.append(f"{rel}: catalog missing")
             continue

@@ -1,0 +1,158 @@
+"""The book: both editions build strictly from the sources, every message
+is translated, pages link to each other across languages, maths and
+figures are served locally, and Chinese search indexes Chinese words."""
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import polib
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import build_book  # noqa: E402
+
+pytestmark = pytest.mark.slow
+BUILD = ROOT / "_build"
+HTML = BUILD / "html"
+PAGES = ["book/preface", "book/weight-decay"]
+
+
+@pytest.fixture(scope="module")
+def built():
+    """One clean, strict build of both editions (the execution cache is
+    kept, so notebooks re-run only when reglab or the pins changed)."""
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "build_book.py"), "--clean"],
+        cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return HTML
+
+
+def _read(path):
+    return path.read_text(encoding="utf-8")
+
+
+def test_every_message_translated_and_not_fuzzy(built):
+    pots = sorted((BUILD / "gettext").rglob("*.pot"))
+    assert pots, "the gettext builder produced no templates"
+    for pot in pots:
+        rel = pot.relative_to(BUILD / "gettext").with_suffix(".po")
+        po = polib.pofile(str(build_book.LOCALES / "zh_CN" / "LC_MESSAGES"
+                              / rel))
+        translated = {e.msgid for e in po.translated_entries()}
+        fuzzy = [e.msgid for e in po.fuzzy_entries()]
+        missing = [e.msgid for e in polib.pofile(str(pot))
+                   if e.msgid not in translated]
+        assert not fuzzy, f"{rel}: fuzzy messages {fuzzy[:3]}"
+        assert not missing, f"{rel}: untranslated messages {missing[:3]}"
+
+
+def test_gate_reports_untranslated_and_fuzzy(tmp_path):
+    """The build's own check catches a fuzzy and an empty translation."""
+    pot_dir = tmp_path / "pot"
+    pot_dir.mkdir()
+    pot = polib.POFile()
+    for msg in ("Hello", "World", "Done"):
+        pot.append(polib.POEntry(msgid=msg, msgstr=""))
+    pot.save(str(pot_dir / "page.pot"))
+    po_dir = tmp_path / "locales" / "zh_CN" / "LC_MESSAGES"
+    po_dir.mkdir(parents=True)
+    po = polib.POFile()
+    po.append(polib.POEntry(msgid="Hello", msgstr="你好"))
+    po.append(polib.POEntry(msgid="World", msgstr="世界", flags=["fuzzy"]))
+    po.append(polib.POEntry(msgid="Done", msgstr=""))
+    po.save(str(po_dir / "page.po"))
+    problems = build_book.untranslated(pot_dir, "zh_CN",
+                                       locales=tmp_path / "locales")
+    assert len(problems) == 2
+    assert "'World'" in problems[0] and "'Done'" in problems[1]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_switcher_links_to_same_page_in_other_language(built, page):
+    for here, there, lang in (("en", "zh", "zh-CN"), ("zh", "en", "en")):
+        html = _read(built / here / f"{page}.html")
+        depth = page.count("/") + 1
+        target = "../" * depth + f"{there}/{page}.html"
+        assert f'href="{target}"' in html, f"{here}/{page}: no switcher"
+        assert f'hreflang="{lang}"' in html
+        resolved = (built / here / page).parent / target
+        assert resolved.resolve().is_file()
+
+
+def test_chinese_edition_is_chinese(built):
+    html = _read(built / "zh" / "book" / "weight-decay.html")
+    assert '<html lang="zh-CN"' in html
+    assert "权重衰减" in html and "过拟合" in html
+    # code and maths exist once, untranslated
+    assert "reglab.l2_penalty" in html and r"\lambda" in html
+
+
+def test_chinese_search_indexes_chinese_words(built):
+    index = _read(built / "zh" / "searchindex.js")
+    terms = json.loads(re.search(r'"terms":\s*(\{.*?\})', index).group(1))
+    assert "权重" in terms or "权重衰减" in terms, "no Chinese terms indexed"
+
+
+@pytest.mark.parametrize("edition", ["en", "zh"])
+def test_assets_are_local(built, edition):
+    """MathJax is served by the site, and no page loads a script or a
+    stylesheet from another host."""
+    mathjax = built / edition / "_static" / "mathjax" / "tex-chtml.js"
+    assert mathjax.is_file()
+    assert (mathjax.parent / "output" / "chtml" / "fonts" / "woff-v2"
+            ).is_dir()
+    for page in (built / edition).rglob("*.html"):
+        html = _read(page)
+        external = re.findall(
+            r'<(?:script[^>]+src|link[^>]+href)="((?:https?:)?//[^"]+)"',
+            html)
+        assert not external, f"{page.relative_to(built)} loads {external}"
+        if page.name != "search.html" and "/book/" in page.as_posix():
+            assert "mathjax/tex-chtml.js" in html
+
+
+@pytest.mark.parametrize("edition", ["en", "zh"])
+def test_figures_exist(built, edition):
+    html = _read(built / edition / "book" / "weight-decay.html")
+    images = re.findall(r'<img[^>]+src="([^"]+)"', html)
+    assert len(images) >= 3, "the chapter's figures are missing"
+    for src in images:
+        assert (built / edition / "book" / src).resolve().is_file(), src
+
+
+def test_language_chooser(built):
+    html = _read(built / "index.html")
+    assert 'href="en/book/preface.html"' in html
+    assert 'href="zh/book/preface.html"' in html
+    assert not (built / "jupyter_execute").exists()
+
+
+def test_failing_cell_fails_the_build(tmp_path):
+    """A notebook error must stop the build (not just print a traceback):
+    the same myst-nb settings on a one-page book with a failing cell."""
+    import yaml
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert config["execute"]["allow_errors"] is False
+    assert config["sphinx"]["config"]["nb_execution_raise_on_error"] is True
+    (tmp_path / "conf.py").write_text(
+        "extensions = ['myst_nb']\n"
+        "nb_execution_mode = 'force'\n"
+        "nb_execution_raise_on_error = True\n"
+        "exclude_patterns = ['_build']\n")
+    (tmp_path / "index.md").write_text(
+        "---\nkernelspec:\n  name: python3\n  display_name: Python 3\n---\n"
+        "# Title\n\n```{code-cell} ipython3\nraise ValueError('boom')\n```\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q",
+         str(tmp_path), str(tmp_path / "_build")],
+        capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "boom" in proc.stderr + proc.stdout
+    shutil.rmtree(tmp_path / "_build", ignore_errors=True)
