@@ -50,6 +50,9 @@ def test_every_message_translated_and_not_fuzzy(built):
                    if e.msgid not in translated]
         assert not fuzzy, f"{rel}: fuzzy messages {fuzzy[:3]}"
         assert not missing, f"{rel}: untranslated messages {missing[:3]}"
+    # the part captions of _toc.yml live in sphinx.po
+    assert build_book.toc_captions()
+    assert build_book.untranslated_captions("zh_CN") == []
 
 
 def test_gate_reports_untranslated_and_fuzzy(tmp_path):

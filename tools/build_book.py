@@ -29,6 +29,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "book" / "locales"
 LANGS = {"en": "en", "zh": "zh_CN"}
+# Configuration values that Sphinx does not take from the catalogs.
+OVERRIDES = {
+    "zh_CN": {
+        "html_title": "深度网络的训练策略与正则化",
+        "html_theme_options.search_bar_text": "在本书中搜索……",
+    },
+}
 
 
 def run(cmd: list[str], **kwargs) -> None:
@@ -51,8 +58,10 @@ def sphinx(builder: str, out: Path, doctrees: Path, cache: Path,
            language: str, strict: bool = True) -> None:
     cmd = [sys.executable, "-m", "sphinx", "-b", builder, "-q",
            "-d", str(doctrees), "-D", f"language={language}",
-           "-D", f"nb_execution_cache_path={cache}",
-           str(ROOT), str(out)]
+           "-D", f"nb_execution_cache_path={cache}"]
+    for key, value in OVERRIDES.get(language, {}).items():
+        cmd += ["-D", f"{key}={value}"]
+    cmd += [str(ROOT), str(out)]
     if strict:
         cmd[3:3] = ["-W", "--keep-going", "-n"]
     env = dict(os.environ, REGLAB_PROGRESS="0",
@@ -81,7 +90,32 @@ def untranslated(pot_dir: Path, lang: str,
             if entry.msgid not in done:
                 short = entry.msgid.replace("\n", " ")[:70]
                 problems.append(f"{rel}: untranslated or fuzzy: {short!r}")
+    problems += untranslated_captions(lang, locales)
     return problems
+
+
+def toc_captions() -> list[str]:
+    """The part captions of ``_toc.yml`` (translated via ``sphinx.po``)."""
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    return [part["caption"] for part in toc.get("parts", [])
+            if part.get("caption")]
+
+
+def untranslated_captions(lang: str, locales: Path = LOCALES) -> list[str]:
+    import polib
+
+    path = locales / lang / "LC_MESSAGES" / "sphinx.po"
+    captions = toc_captions() if locales == LOCALES else []
+    if not captions:
+        return []
+    done = set()
+    if path.exists():
+        done = {e.msgid for e in polib.pofile(str(path))
+                if e.msgstr and "fuzzy" not in e.flags}
+    return [f"sphinx.po: _toc.yml caption {c!r} untranslated"
+            for c in captions if c not in done]
 
 
 def root_doc() -> str:

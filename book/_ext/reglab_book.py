@@ -9,6 +9,8 @@
    ``django-static-mathjax`` package), never from a CDN, so maths renders
    offline.
 4. Each edition gets an ``index.html`` that redirects to the root page.
+5. The part captions of ``_toc.yml`` are translated from the project's
+   ``sphinx.po`` catalog (gettext does not extract them from the pages).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import shutil
 from pathlib import Path
 
 from docutils import nodes
+from sphinx import addnodes
+from sphinx.locale import _ as translate
 from sphinx.transforms import SphinxTransform
 
 # edition folder and label (in the *other* language's reader's eyes) per
@@ -34,6 +38,14 @@ class KeepMathUntranslated(SphinxTransform):
     def apply(self, **kwargs) -> None:
         for node in self.document.findall(nodes.math_block):
             node["translatable"] = False
+
+
+def _translate_captions(app, doctree) -> None:
+    if (app.config.language or "en") == "en":
+        return
+    for node in doctree.findall(addnodes.toctree):
+        if node.get("caption"):
+            node["caption"] = str(translate(node["caption"]))
 
 
 def _edition(language: str | None) -> str:
@@ -106,6 +118,7 @@ def _finish(app, exception) -> None:
 def setup(app):
     app.add_transform(KeepMathUntranslated)
     app.connect("config-inited", _configure)
+    app.connect("doctree-read", _translate_captions)
     app.connect("html-page-context", _page_context)
     app.connect("build-finished", _finish)
     app.add_css_file("reglab.css")
