@@ -142,7 +142,8 @@ line-height:1.6}}</style></head>
 <body><h1>Training strategy and regularisation for deep networks</h1>
 <p><a href="en/{root_doc}.html" hreflang="en">Read in English</a></p>
 <h1 lang="zh-CN">深度网络的训练策略与正则化</h1>
-<p lang="zh-CN"><a href="zh/{root_doc}.html" hreflang="zh-CN">阅读中文版</a></p>
+<p lang="zh-CN"><a href="zh/{root_doc}.html"
+  hreflang="zh-CN">阅读中文版</a></p>
 </body></html>
 """, encoding="utf-8")
 
