@@ -93,7 +93,7 @@ def test_chinese_edition_is_chinese(built):
     assert '<html lang="zh-CN"' in html
     assert "权重衰减" in html and "过拟合" in html
     # code and maths exist once, untranslated
-    assert "reglab.l2_penalty" in html and r"\lambda" in html
+    assert "l2_penalty" in html and r"\lambda" in html
 
 
 def test_chinese_search_indexes_chinese_words(built):
@@ -144,13 +144,19 @@ def test_failing_cell_fails_the_build(tmp_path):
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     assert config["execute"]["allow_errors"] is False
     assert config["sphinx"]["config"]["nb_execution_raise_on_error"] is True
+    assert config["sphinx"]["config"]["nb_execution_show_tb"] is True
+    assert config["execute"]["execute_notebooks"] == "cache"
     (tmp_path / "conf.py").write_text(
         "extensions = ['myst_nb']\n"
-        "nb_execution_mode = 'force'\n"
+        "nb_execution_mode = 'cache'\n"
+        "nb_execution_cache_path = '_build/.jupyter_cache'\n"
         "nb_execution_raise_on_error = True\n"
+        "nb_execution_show_tb = True\n"
         "exclude_patterns = ['_build']\n")
     (tmp_path / "index.md").write_text(
-        "---\nkernelspec:\n  name: python3\n  display_name: Python 3\n---\n"
+        "---\njupytext:\n  text_representation:\n    extension: .md\n"
+        "    format_name: myst\nkernelspec:\n  name: python3\n"
+        "  display_name: Python 3\n---\n"
         "# Title\n\n```{code-cell} ipython3\nraise ValueError('boom')\n```\n")
     proc = subprocess.run(
         [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q",
