@@ -16,14 +16,30 @@ from collections.abc import Iterable
 import torch
 
 __all__ = [
+    "Shown",
     "check_bool",
+    "check_floating",
     "check_choice",
     "check_float",
     "check_int",
     "check_tensor",
     "check_tensors",
     "param_error",
+    "shape_of",
 ]
+
+
+class Shown(str):
+    """A description shown verbatim (no quotes) after "Got" in a message,
+    e.g. ``Shown("a tensor of shape (3, 1)")``."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def shape_of(t: torch.Tensor) -> Shown:
+    """``a 2-D tensor of shape (3, 1)``, for messages about shapes."""
+    return Shown(f"a {t.dim()}-D tensor of shape {tuple(t.shape)}")
 
 
 def param_error(
@@ -151,3 +167,13 @@ def check_tensors(value: object, name: str, owner: str) -> list[torch.Tensor]:
             f"tensor. Got an empty iterable instead."
         )
     return tensors
+
+
+def check_floating(value: object, name: str, owner: str) -> torch.Tensor:
+    """Return ``value`` if it is a floating-point tensor, else TypeError."""
+    check_tensor(value, name, owner)
+    if not value.is_floating_point():
+        raise param_error(name, owner, "a floating-point tensor",
+                          Shown(f"a tensor of dtype {value.dtype}"),
+                          exc=TypeError)
+    return value

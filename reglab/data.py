@@ -9,9 +9,15 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ._validation import check_float, check_int
+from ._validation import (
+    check_bool,
+    check_float,
+    check_int,
+    param_error,
+)
 
-__all__ = ["diabetes_tensors", "poly_features", "poly_regression"]
+__all__ = ["breast_cancer_tensors", "diabetes_tensors", "digits_loaders",
+           "poly_features", "poly_regression"]
 
 
 def _true_coefficients(degree: int) -> np.ndarray:
@@ -124,3 +130,152 @@ def diabetes_tensors(*, val_size: float = 0.25, seed: int = 0,
     return (t((X[train] - mu) / sd), t((X[val] - mu) / sd),
             t((y[train] - y_mu) / y_sd).reshape(-1, 1),
             t((y[val] - y_mu) / y_sd).reshape(-1, 1))
+
+
+def _check_dtype(dtype, owner: str) -> torch.dtype:
+    if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+        raise param_error("dtype", owner, "a floating torch.dtype such as "
+                          "torch.float32", dtype, exc=TypeError)
+    return dtype
+
+
+def _stratified_parts(y: np.ndarray, fractions, rng) -> list[np.ndarray]:
+    """Split ``range(len(y))`` into parts of the given fractions (the rest
+    is the first part), class by class: each class ``c`` with ``n_c``
+    members gives ``round(f · n_c)`` of them to a part of fraction ``f``.
+    Each part's indices are returned sorted."""
+    parts = [[] for _ in range(len(fractions) + 1)]
+    for c in np.unique(y):
+        members = np.flatnonzero(y == c)
+        rng.shuffle(members)
+        start = 0
+        for j, f in enumerate(fractions, start=1):
+            stop = start + int(round(f * len(members)))
+            parts[j].append(members[start:stop])
+            start = stop
+        parts[0].append(members[start:])
+    return [np.sort(np.concatenate(p)) for p in parts]
+
+
+def digits_loaders(*, batch_size: int = 64, val_size: float = 0.2,
+                   test_size: float = 0.2, seed: int = 0,
+                   flatten: bool = True, dtype: torch.dtype = torch.float32):
+    """scikit-learn's 8×8 handwritten digits (1797 images, 10 classes) as
+    training, validation and test ``DataLoader`` objects.
+
+    The split is stratified: each class ``c`` with ``n_c`` images gives
+    ``round(val_size · n_c)`` of them to validation and
+    ``round(test_size · n_c)`` to test, so every part has the classes'
+    proportions. Pixels (integers 0–16) are divided by 16, into [0, 1] —
+    a fixed scale, so no statistic of any part is used (per-pixel
+    standardisation would divide by zero: some border pixels are 0 in
+    every image).
+
+    Only the training loader shuffles, with a ``torch.Generator`` seeded
+    from ``seed``: the batches are the same on every run, and the global
+    torch generator is neither used nor changed. The validation and test
+    loaders keep a fixed order.
+
+    Args:
+        batch_size: the number of images per batch (≥ 1).
+        val_size: the fraction of each class held out for validation.
+        test_size: the fraction of each class held out for testing;
+            ``val_size + test_size`` must be < 1.
+        seed: the seed of the split and of the training shuffle.
+        flatten: give images as 64-vectors (for an MLP); ``False`` gives
+            ``(1, 8, 8)`` images (for a CNN).
+        dtype: the floating dtype of the images.
+
+    Returns:
+        ``(train_loader, val_loader, test_loader)``, each yielding
+        ``(x, y)`` with ``x`` of shape ``(b, 64)`` or ``(b, 1, 8, 8)`` and
+        ``y`` int64 class indices of shape ``(b,)`` (for cross-entropy).
+
+    Example:
+        >>> train, val, test = digits_loaders(batch_size=32, seed=0)
+        >>> x, y = next(iter(train))
+        >>> x.shape, y.dtype, float(x.min()) >= 0, float(x.max()) <= 1
+        (torch.Size([32, 64]), torch.int64, True, True)
+        >>> len(train.dataset), len(val.dataset), len(test.dataset)
+        (1079, 359, 359)
+    """
+    from sklearn.datasets import load_digits
+    from torch.utils.data import DataLoader, TensorDataset
+
+    owner = "digits_loaders"
+    batch_size = check_int(batch_size, "batch_size", owner, low=1)
+    val_size = check_float(val_size, "val_size", owner, low=0.0, high=1.0,
+                           low_open=True, high_open=True)
+    test_size = check_float(test_size, "test_size", owner, low=0.0,
+                            high=1.0, low_open=True, high_open=True)
+    if val_size + test_size >= 1.0:
+        raise param_error(
+            "test_size", owner,
+            f"a float with val_size + test_size < 1 (val_size={val_size})",
+            test_size)
+    seed = check_int(seed, "seed", owner, low=0)
+    check_bool(flatten, "flatten", owner)
+    dtype = _check_dtype(dtype, owner)
+    digits = load_digits()
+    X = digits.images / 16.0  # pixels 0..16 → [0, 1]
+    y = digits.target
+    train, val, test = _stratified_parts(y, [val_size, test_size],
+                                         np.random.RandomState(seed))
+    shape = (-1, 64) if flatten else (-1, 1, 8, 8)
+
+    def loader(idx, shuffle):
+        data = TensorDataset(
+            torch.tensor(X[idx], dtype=dtype).reshape(shape),
+            torch.tensor(y[idx], dtype=torch.int64))
+        # A generator of our own: DataLoader otherwise draws from the
+        # global torch generator (for the shuffle and its worker seed).
+        return DataLoader(data, batch_size=batch_size, shuffle=shuffle,
+                          generator=torch.Generator().manual_seed(seed))
+
+    return loader(train, True), loader(val, False), loader(test, False)
+
+
+def breast_cancer_tensors(*, val_size: float = 0.25, seed: int = 0,
+                          dtype: torch.dtype = torch.float32):
+    """scikit-learn's breast-cancer data (569 tumours, 30 features, binary
+    labels), split into training and validation tensors.
+
+    The split is stratified by class (each class gives
+    ``round(val_size · n_c)`` samples to validation). Features are
+    standardised with the mean and standard deviation of the *training*
+    part only. Labels keep scikit-learn's coding (0 = malignant,
+    1 = benign) as a float column, the target that
+    ``binary_cross_entropy_with_logits`` expects.
+
+    Args:
+        val_size: the fraction of each class held out, in (0, 1).
+        seed: the seed of the split.
+        dtype: the floating dtype of the tensors (features and labels).
+
+    Returns:
+        ``(X_train, X_val, y_train, y_val)`` — the order of
+        ``sklearn.model_selection.train_test_split``; labels have shape
+        ``(n, 1)``.
+
+    Example:
+        >>> X_tr, X_va, y_tr, y_va = breast_cancer_tensors(seed=0)
+        >>> X_tr.shape, y_va.shape, sorted(y_tr.unique().tolist())
+        (torch.Size([427, 30]), torch.Size([142, 1]), [0.0, 1.0])
+    """
+    from sklearn.datasets import load_breast_cancer
+
+    owner = "breast_cancer_tensors"
+    val_size = check_float(val_size, "val_size", owner, low=0.0, high=1.0,
+                           low_open=True, high_open=True)
+    seed = check_int(seed, "seed", owner, low=0)
+    dtype = _check_dtype(dtype, owner)
+    X, y = load_breast_cancer(return_X_y=True)
+    train, val = _stratified_parts(y, [val_size],
+                                   np.random.RandomState(seed))
+    mu, sd = X[train].mean(0), X[train].std(0)  # training statistics only
+
+    def t(a):
+        return torch.tensor(a, dtype=dtype)
+
+    return (t((X[train] - mu) / sd), t((X[val] - mu) / sd),
+            t(y[train]).reshape(-1, 1), t(y[val]).reshape(-1, 1))

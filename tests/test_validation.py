@@ -1,12 +1,30 @@
 """Bad input gets a clear error: one table of (callable, arguments,
-exception type, message regex). Each message names the argument, the value
-received and what is allowed."""
+exception type, message regex) for the whole package. Each message names
+the argument, the value received and what is allowed.
+
+The rows for the core (device, penalties, SGD, train, data helpers) are
+below; the rows for the other modules live next to their tests, as
+``BAD_INPUT`` in each test file, and are collected into the same table."""
+
+import inspect
 
 import pytest
 import torch
 from torch import nn
 
 import reglab
+from tests import (
+    test_data,
+    test_early_stopping,
+    test_layers_batchnorm,
+    test_layers_dropout,
+    test_losses,
+    test_model_selection,
+    test_optim_adam,
+    test_optim_rmsprop,
+    test_plot,
+    test_schedules,
+)
 
 W = [torch.ones(2, requires_grad=True)]
 
@@ -57,12 +75,49 @@ CASES = [
      ValueError, r"'epochs'.*>= 1.*Got 0"),
     (reglab.evaluate, (nn.Linear(1, 1), []), {}, ValueError,
      r"exactly one of the 'loss_fn' and 'metric'"),
+    (reglab.plot_learning_curves, ([1.0, 2.0],), {}, TypeError,
+     r"'histories'.*a dict \{label: History\}.*Got \[1.0, 2.0\]"),
 ]
 
 
+TABLE = CASES + [
+    row for module in (test_data, test_early_stopping, test_layers_batchnorm,
+                       test_layers_dropout, test_losses, test_model_selection,
+                       test_optim_adam, test_optim_rmsprop, test_plot,
+                       test_schedules)
+    for row in module.BAD_INPUT]
+
+
+def _name(func):
+    owner = getattr(func, "__self__", None)
+    if owner is not None and not inspect.isclass(owner):
+        return f"{type(owner).__name__}.{func.__name__}"
+    return getattr(func, "__qualname__", func.__name__)
+
+
 @pytest.mark.parametrize(
-    "func, args, kwargs, exc, pattern", CASES,
-    ids=[f"{c[0].__name__}-{i}" for i, c in enumerate(CASES)])
+    "func, args, kwargs, exc, pattern", TABLE,
+    ids=[f"{_name(c[0])}-{i}" for i, c in enumerate(TABLE)])
 def test_bad_input_is_a_clear_error(func, args, kwargs, exc, pattern):
     with pytest.raises(exc, match=pattern):
         func(*args, **kwargs)
+
+
+def test_table_covers_every_public_callable():
+    """Every public function and class of reglab has at least one row."""
+    covered = set()
+    for func, *_ in TABLE:
+        covered.add(func)
+        owner = getattr(func, "__self__", None)
+        if owner is not None:
+            covered.add(owner if inspect.isclass(owner) else type(owner))
+        qual = getattr(func, "__qualname__", "")
+        if "." in qual:  # an unbound method, e.g. EarlyStopping.step
+            covered.add(getattr(reglab, qual.split(".")[0], None))
+    exempt = {reglab.History, reglab.DeviceSetting, reglab.has_gpu,
+              reglab.set_style, reglab.GridSearchResult}
+    missing = [name for name in reglab.__all__
+               if callable(getattr(reglab, name))
+               and getattr(reglab, name) not in covered | exempt]
+    assert not missing, f"no bad-input row for {missing}"
+    assert len(TABLE) >= 40

@@ -1,0 +1,254 @@
+"""reglab.Adam and reglab.AdamW against torch.optim.Adam / AdamW: parameters
+and optimizer state after every one of 100 steps, for every combination of
+options, with one and with several parameter groups; schedulers, closures,
+state_dict round trips, and a table of bad input."""
+
+import copy
+import importlib
+import itertools
+
+import pytest
+import torch
+from torch import nn
+
+from reglab.optim import Adam, AdamW
+from tests.conftest import tolerances
+
+W = [torch.ones(2, requires_grad=True)]
+
+BAD_INPUT = [
+    (Adam, (W,), {"lr": -1}, ValueError,
+     r"'lr' parameter of Adam must be a float >= 0.0. Got -1 instead"),
+    (Adam, (W,), {"lr": "0.1"}, TypeError, r"'lr'.*float.*Got '0.1'"),
+    (Adam, (W,), {"eps": -1e-8}, ValueError, r"'eps'.*>= 0.0.*Got -1e-08"),
+    (Adam, (W,), {"weight_decay": -0.1}, ValueError,
+     r"'weight_decay'.*>= 0.0.*Got -0.1"),
+    (Adam, (W,), {"betas": (0.9,)}, ValueError,
+     r"'betas'.*pair of floats.*Got \(0.9,\)"),
+    (Adam, (W,), {"betas": 0.9}, TypeError, r"'betas'.*pair.*Got 0.9"),
+    (Adam, (W,), {"betas": (1.0, 0.999)}, ValueError,
+     r"'betas\[0\]'.*\[0.0, 1.0\).*Got 1.0"),
+    (Adam, (W,), {"betas": (0.9, 1.5)}, ValueError,
+     r"'betas\[1\]'.*\[0.0, 1.0\).*Got 1.5"),
+    (Adam, (W,), {"betas": (-0.1, 0.9)}, ValueError,
+     r"'betas\[0\]'.*Got -0.1"),
+    (Adam, (W,), {"amsgrad": 1}, TypeError, r"'amsgrad'.*a bool.*Got 1"),
+    (AdamW, (W,), {"weight_decay": -1e-2}, ValueError,
+     r"'weight_decay' parameter of AdamW.*>= 0.0.*Got -0.01"),
+    (AdamW, (W,), {"lr": float("inf")}, ValueError, r"'lr'.*Got inf"),
+    (AdamW, (W,), {"betas": [0.9, 0.999, 0.5]}, ValueError,
+     r"'betas'.*pair.*Got \[0.9, 0.999, 0.5\]"),
+    (AdamW, (W,), {"amsgrad": "yes"}, TypeError,
+     r"'amsgrad' parameter of AdamW must be a bool.*Got 'yes'"),
+]
+
+
+def test_bad_param_group_is_refused_and_not_added():
+    opt = Adam(W)
+    with pytest.raises(ValueError, match=r"'eps'.*Got -1.0"):
+        opt.add_param_group({"params": [torch.ones(1)], "eps": -1.0})
+    assert len(opt.param_groups) == 1
+
+
+PAIRS = [(Adam, torch.optim.Adam), (AdamW, torch.optim.AdamW)]
+PAIR_IDS = ["Adam", "AdamW"]
+
+# Every combination of amsgrad x weight decay x (default or other
+# betas/eps), and the class defaults (AdamW's weight_decay=1e-2).
+OPTIONS = [{}] + [
+    dict(amsgrad=a, weight_decay=wd, **extra)
+    for a, wd, extra in itertools.product(
+        [False, True], [0.0, 0.1],
+        [{}, dict(betas=(0.8, 0.99), eps=1e-6)])
+]
+
+
+def _ids(options):
+    return "-".join(f"{k}{v}" for k, v in options.items()) or "defaults"
+
+
+def _problem(dtype, device, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(32, 6, generator=g, dtype=dtype).to(device)
+    y = torch.randn(32, 2, generator=g, dtype=dtype).to(device)
+    torch.manual_seed(seed)
+    net = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 2))
+    net = net.to(device=device, dtype=dtype)
+    return X, y, net
+
+
+def _step(net, opt, X, y):
+    opt.zero_grad()
+    nn.functional.mse_loss(net(X), y).backward()
+    opt.step()
+
+
+def _assert_same(net_a, ours, net_b, ref, tol):
+    """Parameters and every state entry of ours equal torch's."""
+    for pa, pb in zip(net_a.parameters(), net_b.parameters()):
+        torch.testing.assert_close(pa, pb, **tol)
+        sa, sb = ours.state[pa], ref.state[pb]
+        assert set(sa) == set(sb)
+        assert sa["step"].dtype == sb["step"].dtype
+        assert sa["step"].device == sb["step"].device
+        assert sa["step"].item() == sb["step"].item()
+        for key in set(sa) - {"step"}:
+            torch.testing.assert_close(sa[key], sb[key], **tol)
+
+
+def _run_both(pair, make_groups, options, dtype, device, steps=100):
+    X, y, net_a = _problem(dtype, device)
+    net_b = copy.deepcopy(net_a)
+    ours = pair[0](make_groups(net_a), lr=0.01, **options)
+    # torch's single-tensor loop does the same arithmetic as ours; its
+    # default on CUDA (foreach) only rounds differently.
+    ref = pair[1](make_groups(net_b), lr=0.01, foreach=False, **options)
+    tol = tolerances(dtype)
+    for _ in range(steps):
+        _step(net_a, ours, X, y)
+        _step(net_b, ref, X, y)
+        _assert_same(net_a, ours, net_b, ref, tol)
+
+
+@pytest.mark.parametrize("options", OPTIONS, ids=_ids)
+@pytest.mark.parametrize("pair", PAIRS, ids=PAIR_IDS)
+def test_matches_torch_one_group(pair, options, dtype, device):
+    _run_both(pair, lambda net: net.parameters(), options, dtype, device)
+
+
+@pytest.mark.parametrize("amsgrad", [False, True])
+@pytest.mark.parametrize("pair", PAIRS, ids=PAIR_IDS)
+def test_matches_torch_several_groups(pair, amsgrad, dtype, device):
+    def groups(net):
+        return [{"params": net[0].parameters()},
+                {"params": net[2].parameters(), "lr": 0.003,
+                 "weight_decay": 0.2, "betas": (0.5, 0.9)}]
+
+    _run_both(pair, groups, dict(amsgrad=amsgrad, weight_decay=0.05),
+              dtype, device)
+
+
+@pytest.mark.parametrize("amsgrad", [False, True])
+def test_adamw_without_decay_is_adam(amsgrad, device):
+    X, y, net_a = _problem(torch.float32, device)
+    net_b = copy.deepcopy(net_a)
+    adam = Adam(net_a.parameters(), lr=0.01, weight_decay=0.0,
+                amsgrad=amsgrad)
+    adamw = AdamW(net_b.parameters(), lr=0.01, weight_decay=0.0,
+                  amsgrad=amsgrad)
+    for _ in range(100):
+        _step(net_a, adam, X, y)
+        _step(net_b, adamw, X, y)
+        _assert_same(net_a, adam, net_b, adamw, dict(atol=0, rtol=0))
+
+
+def test_weight_decay_differs_between_adam_and_adamw():
+    """With λ > 0 the two really are different algorithms."""
+    X, y, net_a = _problem(torch.float64, "cpu")
+    net_b = copy.deepcopy(net_a)
+    adam = Adam(net_a.parameters(), lr=0.01, weight_decay=0.1)
+    adamw = AdamW(net_b.parameters(), lr=0.01, weight_decay=0.1)
+    for _ in range(5):
+        _step(net_a, adam, X, y)
+        _step(net_b, adamw, X, y)
+    assert not torch.allclose(net_a[0].weight, net_b[0].weight)
+
+
+@pytest.mark.parametrize("scheduler", ["StepLR", "LambdaLR"])
+@pytest.mark.parametrize("pair", PAIRS, ids=PAIR_IDS)
+def test_closure_and_scheduler(pair, scheduler):
+    make = {
+        "StepLR": lambda o: torch.optim.lr_scheduler.StepLR(
+            o, step_size=3, gamma=0.5),
+        "LambdaLR": lambda o: torch.optim.lr_scheduler.LambdaLR(
+            o, lambda t: 1 / (1 + t)),
+    }[scheduler]
+    X, y, net_a = _problem(torch.float64, "cpu")
+    net_b = copy.deepcopy(net_a)
+    ours = pair[0](net_a.parameters(), lr=0.05, weight_decay=0.1)
+    ref = pair[1](net_b.parameters(), lr=0.05, weight_decay=0.1)
+    scheds = [make(o) for o in (ours, ref)]
+    for _ in range(10):
+        losses = []
+        for net, opt in ((net_a, ours), (net_b, ref)):
+            def closure(net=net, opt=opt):
+                opt.zero_grad()
+                loss = nn.functional.mse_loss(net(X), y)
+                loss.backward()
+                return loss
+            losses.append(opt.step(closure))
+        for s in scheds:
+            s.step()
+        torch.testing.assert_close(losses[0], losses[1])
+        assert ours.param_groups[0]["lr"] == ref.param_groups[0]["lr"]
+    _assert_same(net_a, ours, net_b, ref, tolerances(torch.float64))
+
+
+@pytest.mark.parametrize("cls", [Adam, AdamW])
+def test_skips_parameters_without_grad(cls):
+    a = nn.Parameter(torch.ones(2))
+    b = nn.Parameter(torch.ones(2))
+    opt = cls([a, b], lr=0.1, weight_decay=0.1, amsgrad=True)
+    (a ** 2).sum().backward()
+    opt.step()
+    torch.testing.assert_close(b.detach(), torch.ones(2))
+    assert b not in opt.state
+    assert set(opt.state[a]) == {"step", "exp_avg", "exp_avg_sq",
+                                 "max_exp_avg_sq"}
+
+
+@pytest.mark.parametrize("pair", PAIRS, ids=PAIR_IDS)
+def test_state_dict_round_trip_continues_torch_trajectory(pair):
+    X, y, net_a = _problem(torch.float64, "cpu")
+    net_b = copy.deepcopy(net_a)
+    options = dict(lr=0.01, weight_decay=0.1, amsgrad=True)
+    ours = pair[0](net_a.parameters(), **options)
+    ref = pair[1](net_b.parameters(), **options)
+    for _ in range(5):
+        _step(net_a, ours, X, y)
+        _step(net_b, ref, X, y)
+    saved = copy.deepcopy(ours.state_dict())
+    ours = pair[0](net_a.parameters(), lr=0.5)  # options come from `saved`
+    ours.load_state_dict(saved)
+    assert ours.param_groups[0]["lr"] == 0.01
+    # PyTorch's optimizer accepts our state_dict too: same key names.
+    net_c = copy.deepcopy(net_a)
+    theirs = pair[1](net_c.parameters())
+    theirs.load_state_dict(copy.deepcopy(saved))
+    tol = tolerances(torch.float64)
+    for _ in range(5):
+        _step(net_a, ours, X, y)
+        _step(net_b, ref, X, y)
+        _step(net_c, theirs, X, y)
+        _assert_same(net_a, ours, net_b, ref, tol)
+        _assert_same(net_c, theirs, net_b, ref, tol)
+
+
+def test_sparse_gradient_is_refused():
+    emb = nn.Embedding(4, 2, sparse=True)
+    opt = Adam(emb.parameters())
+    emb(torch.tensor([0, 1])).sum().backward()
+    with pytest.raises(ValueError, match=r"sparse.*torch.optim.Adam"):
+        opt.step()
+
+
+def test_does_not_call_torch_adam(monkeypatch):
+    def boom(*args, **kwargs):
+        raise AssertionError("torch's Adam/AdamW was called")
+
+    for module, names in (
+            ("torch.optim.adam", ("adam", "_single_tensor_adam",
+                                  "_multi_tensor_adam", "_fused_adam")),
+            ("torch.optim.adamw", ("adam", "adamw"))):
+        mod = importlib.import_module(module)
+        for name in names:
+            monkeypatch.setattr(mod, name, boom)
+    monkeypatch.setattr(torch.optim.Adam, "step", boom)
+    monkeypatch.setattr(torch.optim.AdamW, "step", boom, raising=False)
+    _, _, net = _problem(torch.float32, "cpu")
+    for cls in (Adam, AdamW):
+        opt = cls(net.parameters(), weight_decay=0.1, amsgrad=True)
+        net(torch.randn(2, 6)).sum().backward()
+        opt.step()
+    with pytest.raises(AssertionError, match="was called"):
+        torch.optim.AdamW(net.parameters()).step()
