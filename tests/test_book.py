@@ -19,7 +19,8 @@ import build_book  # noqa: E402
 pytestmark = pytest.mark.slow
 BUILD = ROOT / "_build"
 HTML = BUILD / "html"
-PAGES = ["book/preface", "book/weight-decay"]
+PAGES = ["book/preface", "book/generalisation", "book/weight-decay",
+         "book/references"]
 
 
 @pytest.fixture(scope="module")

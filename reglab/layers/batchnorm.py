@@ -182,12 +182,14 @@ def batch_norm(x: torch.Tensor, running_mean: torch.Tensor | None,
     else:
         var = running_var  # σ̂²
         centred = x - running_mean.view(shape)  # x - μ̂
-    x_hat = centred / (var.view(shape) + eps).sqrt()  # x̂ = (x-μ)/√(σ²+ε)
+    # y = γ·(x-μ)/√(σ²+ε) + β, with the per-channel factor γ/√(σ²+ε)
+    # formed first so that the full-size tensor is touched only once more.
+    scale = (var + eps).rsqrt()  # 1/√(σ²+ε)
     if weight is not None:
-        x_hat = x_hat * weight.view(shape)  # γ x̂
-    if bias is not None:
-        x_hat = x_hat + bias.view(shape)  # γ x̂ + β
-    return x_hat
+        scale = weight * scale  # γ/√(σ²+ε)
+    if bias is None:
+        return centred * scale.view(shape)  # γ x̂
+    return torch.addcmul(bias.view(shape), centred, scale.view(shape))
 
 
 class _BatchNorm(nn.Module):
