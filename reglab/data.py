@@ -39,6 +39,9 @@ def poly_regression(n: int, degree: int = 3, noise: float = 0.1,
     with degree :math:`d` = ``degree``, noise level :math:`\sigma` =
     ``noise``, and standard-normal coefficients :math:`c_k` that depend on
     ``degree`` only (a fixed generator), not on ``seed``.
+    ``noise=0`` gives the noise-free values :math:`g(x)`. Book chapters
+    "Generalisation" (capacity, sample size) and "Parameter-norm
+    penalties".
 
     Args:
         n: the number of samples (≥ 1).
