@@ -5,12 +5,13 @@ Steps (each fails loudly):
 1. ``jupyter-book config sphinx .`` turns ``_config.yml`` into ``conf.py``
    (generated, git-ignored).
 2. The gettext builder extracts the English messages into ``_build/gettext``
-   (this is also where the notebooks execute, into a shared cache).
+   (without executing the notebooks: outputs hold no translatable text).
 3. Every message must have a non-fuzzy Chinese translation in
    ``book/locales/zh_CN``; otherwise the build stops and lists what is
    missing. ``--update-po`` instead merges new messages into the catalogs
    (``sphinx-intl update``) for a translator to fill in.
-4. ``sphinx-build -W --keep-going -n`` builds ``_build/html/en`` and
+4. ``sphinx-build -W --keep-going -n`` builds ``_build/html/en`` (where
+   the notebooks execute, into a cache shared with the next step) and
    ``_build/html/zh``: any warning or notebook error fails the build.
 5. ``_build/html/index.html`` lets the reader choose a language.
 """
@@ -61,10 +62,15 @@ def sphinx(builder: str, out: Path, doctrees: Path, cache: Path,
            "-D", f"nb_execution_cache_path={cache}"]
     for key, value in OVERRIDES.get(language, {}).items():
         cmd += ["-D", f"{key}={value}"]
+    if builder == "gettext":  # messages never come from cell outputs
+        cmd += ["-D", "nb_execution_mode=off"]
     cmd += [str(ROOT), str(out)]
     if strict:
         cmd[3:3] = ["-W", "--keep-going", "-n"]
+    # Chapters use small tensors: one intra-op thread per kernel avoids
+    # threads stalling each other on a busy 2-core machine.
     env = dict(os.environ, REGLAB_PROGRESS="0",
+               OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"),
                PYTHONPATH=os.pathsep.join(
                    [str(ROOT / "book" / "_ext"),
                     os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep))
