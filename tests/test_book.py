@@ -19,8 +19,9 @@ import build_book  # noqa: E402
 pytestmark = pytest.mark.slow
 BUILD = ROOT / "_build"
 HTML = BUILD / "html"
-PAGES = ["book/preface", "book/generalisation", "book/weight-decay",
-         "book/references"]
+PAGES = ["book/preface", "book/generalisation", "book/losses",
+         "book/optimisation", "book/learning-rate", "book/weight-decay",
+         "book/glossary", "book/references"]
 
 
 @pytest.fixture(scope="module")
