@@ -13,6 +13,13 @@ from torch import nn
 
 from reglab.optim import Adam, AdamW
 from tests.conftest import tolerances
+from tests.optim_parity import (
+    assert_same,
+    options_id,
+    problem,
+    run_both,
+    step,
+)
 
 W = [torch.ones(2, requires_grad=True)]
 
@@ -63,54 +70,14 @@ OPTIONS = [{}] + [
 ]
 
 
-def _ids(options):
-    return "-".join(f"{k}{v}" for k, v in options.items()) or "defaults"
-
-
-def _problem(dtype, device, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    X = torch.randn(32, 6, generator=g, dtype=dtype).to(device)
-    y = torch.randn(32, 2, generator=g, dtype=dtype).to(device)
-    torch.manual_seed(seed)
-    net = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 2))
-    net = net.to(device=device, dtype=dtype)
-    return X, y, net
-
-
-def _step(net, opt, X, y):
-    opt.zero_grad()
-    nn.functional.mse_loss(net(X), y).backward()
-    opt.step()
-
-
-def _assert_same(net_a, ours, net_b, ref, tol):
-    """Parameters and every state entry of ours equal torch's."""
-    for pa, pb in zip(net_a.parameters(), net_b.parameters()):
-        torch.testing.assert_close(pa, pb, **tol)
-        sa, sb = ours.state[pa], ref.state[pb]
-        assert set(sa) == set(sb)
-        assert sa["step"].dtype == sb["step"].dtype
-        assert sa["step"].device == sb["step"].device
-        assert sa["step"].item() == sb["step"].item()
-        for key in set(sa) - {"step"}:
-            torch.testing.assert_close(sa[key], sb[key], **tol)
-
-
 def _run_both(pair, make_groups, options, dtype, device, steps=100):
-    X, y, net_a = _problem(dtype, device)
-    net_b = copy.deepcopy(net_a)
-    ours = pair[0](make_groups(net_a), lr=0.01, **options)
     # torch's single-tensor loop does the same arithmetic as ours; its
     # default on CUDA (foreach) only rounds differently.
-    ref = pair[1](make_groups(net_b), lr=0.01, foreach=False, **options)
-    tol = tolerances(dtype)
-    for _ in range(steps):
-        _step(net_a, ours, X, y)
-        _step(net_b, ref, X, y)
-        _assert_same(net_a, ours, net_b, ref, tol)
+    run_both(pair[0], pair[1], make_groups, options, dtype, device,
+             lr=0.01, steps=steps, foreach=False)
 
 
-@pytest.mark.parametrize("options", OPTIONS, ids=_ids)
+@pytest.mark.parametrize("options", OPTIONS, ids=options_id)
 @pytest.mark.parametrize("pair", PAIRS, ids=PAIR_IDS)
 def test_matches_torch_one_group(pair, options, dtype, device):
     _run_both(pair, lambda net: net.parameters(), options, dtype, device)
@@ -130,27 +97,27 @@ def test_matches_torch_several_groups(pair, amsgrad, dtype, device):
 
 @pytest.mark.parametrize("amsgrad", [False, True])
 def test_adamw_without_decay_is_adam(amsgrad, device):
-    X, y, net_a = _problem(torch.float32, device)
+    X, y, net_a = problem(torch.float32, device)
     net_b = copy.deepcopy(net_a)
     adam = Adam(net_a.parameters(), lr=0.01, weight_decay=0.0,
                 amsgrad=amsgrad)
     adamw = AdamW(net_b.parameters(), lr=0.01, weight_decay=0.0,
                   amsgrad=amsgrad)
     for _ in range(100):
-        _step(net_a, adam, X, y)
-        _step(net_b, adamw, X, y)
-        _assert_same(net_a, adam, net_b, adamw, dict(atol=0, rtol=0))
+        step(net_a, adam, X, y)
+        step(net_b, adamw, X, y)
+        assert_same(net_a, adam, net_b, adamw, dict(atol=0, rtol=0))
 
 
 def test_weight_decay_differs_between_adam_and_adamw():
     """With λ > 0 the two really are different algorithms."""
-    X, y, net_a = _problem(torch.float64, "cpu")
+    X, y, net_a = problem(torch.float64, "cpu")
     net_b = copy.deepcopy(net_a)
     adam = Adam(net_a.parameters(), lr=0.01, weight_decay=0.1)
     adamw = AdamW(net_b.parameters(), lr=0.01, weight_decay=0.1)
     for _ in range(5):
-        _step(net_a, adam, X, y)
-        _step(net_b, adamw, X, y)
+        step(net_a, adam, X, y)
+        step(net_b, adamw, X, y)
     assert not torch.allclose(net_a[0].weight, net_b[0].weight)
 
 
@@ -163,7 +130,7 @@ def test_closure_and_scheduler(pair, scheduler):
         "LambdaLR": lambda o: torch.optim.lr_scheduler.LambdaLR(
             o, lambda t: 1 / (1 + t)),
     }[scheduler]
-    X, y, net_a = _problem(torch.float64, "cpu")
+    X, y, net_a = problem(torch.float64, "cpu")
     net_b = copy.deepcopy(net_a)
     ours = pair[0](net_a.parameters(), lr=0.05, weight_decay=0.1)
     ref = pair[1](net_b.parameters(), lr=0.05, weight_decay=0.1)
@@ -181,7 +148,7 @@ def test_closure_and_scheduler(pair, scheduler):
             s.step()
         torch.testing.assert_close(losses[0], losses[1])
         assert ours.param_groups[0]["lr"] == ref.param_groups[0]["lr"]
-    _assert_same(net_a, ours, net_b, ref, tolerances(torch.float64))
+    assert_same(net_a, ours, net_b, ref, tolerances(torch.float64))
 
 
 @pytest.mark.parametrize("cls", [Adam, AdamW])
@@ -199,14 +166,14 @@ def test_skips_parameters_without_grad(cls):
 
 @pytest.mark.parametrize("pair", PAIRS, ids=PAIR_IDS)
 def test_state_dict_round_trip_continues_torch_trajectory(pair):
-    X, y, net_a = _problem(torch.float64, "cpu")
+    X, y, net_a = problem(torch.float64, "cpu")
     net_b = copy.deepcopy(net_a)
     options = dict(lr=0.01, weight_decay=0.1, amsgrad=True)
     ours = pair[0](net_a.parameters(), **options)
     ref = pair[1](net_b.parameters(), **options)
     for _ in range(5):
-        _step(net_a, ours, X, y)
-        _step(net_b, ref, X, y)
+        step(net_a, ours, X, y)
+        step(net_b, ref, X, y)
     saved = copy.deepcopy(ours.state_dict())
     ours = pair[0](net_a.parameters(), lr=0.5)  # options come from `saved`
     ours.load_state_dict(saved)
@@ -217,11 +184,11 @@ def test_state_dict_round_trip_continues_torch_trajectory(pair):
     theirs.load_state_dict(copy.deepcopy(saved))
     tol = tolerances(torch.float64)
     for _ in range(5):
-        _step(net_a, ours, X, y)
-        _step(net_b, ref, X, y)
-        _step(net_c, theirs, X, y)
-        _assert_same(net_a, ours, net_b, ref, tol)
-        _assert_same(net_c, theirs, net_b, ref, tol)
+        step(net_a, ours, X, y)
+        step(net_b, ref, X, y)
+        step(net_c, theirs, X, y)
+        assert_same(net_a, ours, net_b, ref, tol)
+        assert_same(net_c, theirs, net_b, ref, tol)
 
 
 def test_sparse_gradient_is_refused():
@@ -245,7 +212,7 @@ def test_does_not_call_torch_adam(monkeypatch):
             monkeypatch.setattr(mod, name, boom)
     monkeypatch.setattr(torch.optim.Adam, "step", boom)
     monkeypatch.setattr(torch.optim.AdamW, "step", boom, raising=False)
-    _, _, net = _problem(torch.float32, "cpu")
+    _, _, net = problem(torch.float32, "cpu")
     for cls in (Adam, AdamW):
         opt = cls(net.parameters(), weight_decay=0.1, amsgrad=True)
         net(torch.randn(2, 6)).sum().backward()

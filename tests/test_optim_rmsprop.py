@@ -13,6 +13,13 @@ from torch import nn
 
 from reglab.optim import RMSprop
 from tests.conftest import tolerances
+from tests.optim_parity import (
+    assert_same,
+    options_id,
+    problem,
+    run_both,
+    step,
+)
 
 W = [torch.ones(2, requires_grad=True)]
 
@@ -50,55 +57,14 @@ OPTIONS = [{}] + [
 ]
 
 
-def _ids(options):
-    return "-".join(f"{k}{v}" for k, v in options.items()) or "defaults"
-
-
-def _problem(dtype, device, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    X = torch.randn(32, 6, generator=g, dtype=dtype).to(device)
-    y = torch.randn(32, 2, generator=g, dtype=dtype).to(device)
-    torch.manual_seed(seed)
-    net = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 2))
-    net = net.to(device=device, dtype=dtype)
-    return X, y, net
-
-
-def _step(net, opt, X, y):
-    opt.zero_grad()
-    nn.functional.mse_loss(net(X), y).backward()
-    opt.step()
-
-
-def _assert_same(net_a, ours, net_b, ref, tol):
-    """Parameters and every state entry of ours equal torch's."""
-    for pa, pb in zip(net_a.parameters(), net_b.parameters()):
-        torch.testing.assert_close(pa, pb, **tol)
-        sa, sb = ours.state[pa], ref.state[pb]
-        assert set(sa) == set(sb)
-        assert sa["step"].dtype == sb["step"].dtype
-        assert sa["step"].device == sb["step"].device
-        assert sa["step"].item() == sb["step"].item()
-        for key in set(sa) - {"step"}:
-            torch.testing.assert_close(sa[key], sb[key], **tol)
-
-
 def _run_both(make_groups, options, dtype, device, steps=100):
-    X, y, net_a = _problem(dtype, device)
-    net_b = copy.deepcopy(net_a)
-    ours = RMSprop(make_groups(net_a), lr=0.003, **options)
     # torch's single-tensor loop does the same arithmetic as ours; its
     # default on CUDA (foreach) only rounds differently.
-    ref = torch.optim.RMSprop(make_groups(net_b), lr=0.003, foreach=False,
-                              **options)
-    tol = tolerances(dtype)
-    for _ in range(steps):
-        _step(net_a, ours, X, y)
-        _step(net_b, ref, X, y)
-        _assert_same(net_a, ours, net_b, ref, tol)
+    run_both(RMSprop, torch.optim.RMSprop, make_groups, options, dtype,
+             device, lr=0.003, steps=steps, foreach=False)
 
 
-@pytest.mark.parametrize("options", OPTIONS, ids=_ids)
+@pytest.mark.parametrize("options", OPTIONS, ids=options_id)
 def test_matches_torch_one_group(options, dtype, device):
     _run_both(lambda net: net.parameters(), options, dtype, device)
 
@@ -122,7 +88,7 @@ def test_closure_and_scheduler(scheduler):
         "LambdaLR": lambda o: torch.optim.lr_scheduler.LambdaLR(
             o, lambda t: 1 / (1 + t)),
     }[scheduler]
-    X, y, net_a = _problem(torch.float64, "cpu")
+    X, y, net_a = problem(torch.float64, "cpu")
     net_b = copy.deepcopy(net_a)
     options = dict(lr=0.01, momentum=0.5, weight_decay=0.1)
     ours = RMSprop(net_a.parameters(), **options)
@@ -141,7 +107,7 @@ def test_closure_and_scheduler(scheduler):
             s.step()
         torch.testing.assert_close(losses[0], losses[1])
         assert ours.param_groups[0]["lr"] == ref.param_groups[0]["lr"]
-    _assert_same(net_a, ours, net_b, ref, tolerances(torch.float64))
+    assert_same(net_a, ours, net_b, ref, tolerances(torch.float64))
 
 
 def test_skips_parameters_without_grad():
@@ -156,14 +122,14 @@ def test_skips_parameters_without_grad():
 
 
 def test_state_dict_round_trip_continues_torch_trajectory():
-    X, y, net_a = _problem(torch.float64, "cpu")
+    X, y, net_a = problem(torch.float64, "cpu")
     net_b = copy.deepcopy(net_a)
     options = dict(lr=0.01, alpha=0.9, momentum=0.5, weight_decay=0.1)
     ours = RMSprop(net_a.parameters(), **options)
     ref = torch.optim.RMSprop(net_b.parameters(), **options)
     for _ in range(5):
-        _step(net_a, ours, X, y)
-        _step(net_b, ref, X, y)
+        step(net_a, ours, X, y)
+        step(net_b, ref, X, y)
     saved = copy.deepcopy(ours.state_dict())
     ours = RMSprop(net_a.parameters())  # options come from `saved`
     ours.load_state_dict(saved)
@@ -174,11 +140,11 @@ def test_state_dict_round_trip_continues_torch_trajectory():
     theirs.load_state_dict(copy.deepcopy(saved))
     tol = tolerances(torch.float64)
     for _ in range(5):
-        _step(net_a, ours, X, y)
-        _step(net_b, ref, X, y)
-        _step(net_c, theirs, X, y)
-        _assert_same(net_a, ours, net_b, ref, tol)
-        _assert_same(net_c, theirs, net_b, ref, tol)
+        step(net_a, ours, X, y)
+        step(net_b, ref, X, y)
+        step(net_c, theirs, X, y)
+        assert_same(net_a, ours, net_b, ref, tol)
+        assert_same(net_c, theirs, net_b, ref, tol)
 
 
 def test_sparse_gradient_is_refused():
@@ -198,7 +164,7 @@ def test_does_not_call_torch_rmsprop(monkeypatch):
                  "_multi_tensor_rmsprop"):
         monkeypatch.setattr(torch_rmsprop, name, boom)
     monkeypatch.setattr(torch.optim.RMSprop, "step", boom)
-    _, _, net = _problem(torch.float32, "cpu")
+    _, _, net = problem(torch.float32, "cpu")
     opt = RMSprop(net.parameters(), momentum=0.9, weight_decay=0.1)
     net(torch.randn(2, 6)).sum().backward()
     opt.step()

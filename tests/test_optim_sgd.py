@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from reglab import SGD
-from tests.conftest import tolerances
+from tests.optim_parity import problem, run_both
 
 OPTIONS = [
     dict(momentum=m, dampening=d, weight_decay=wd, nesterov=n)
@@ -21,33 +21,9 @@ OPTIONS = [
 ]
 
 
-def _problem(dtype, device, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    X = torch.randn(32, 6, generator=g, dtype=dtype).to(device)
-    y = torch.randn(32, 2, generator=g, dtype=dtype).to(device)
-    net = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 2))
-    net = net.to(device=device, dtype=dtype)
-    return X, y, net
-
-
 def _run_both(make_groups, options, dtype, device, steps=100):
-    X, y, net_a = _problem(dtype, device)
-    net_b = copy.deepcopy(net_a)
-    ours = SGD(make_groups(net_a), lr=0.05, **options)
-    ref = torch.optim.SGD(make_groups(net_b), lr=0.05, **options)
-    tol = tolerances(dtype)
-    for _ in range(steps):
-        for net, opt in ((net_a, ours), (net_b, ref)):
-            opt.zero_grad()
-            nn.functional.mse_loss(net(X), y).backward()
-            opt.step()
-        for pa, pb in zip(net_a.parameters(), net_b.parameters()):
-            torch.testing.assert_close(pa, pb, **tol)
-            sa, sb = ours.state[pa], ref.state[pb]
-            assert set(sa) == {k for k in sb if sb[k] is not None}
-            if "momentum_buffer" in sa:
-                torch.testing.assert_close(
-                    sa["momentum_buffer"], sb["momentum_buffer"], **tol)
+    run_both(SGD, torch.optim.SGD, make_groups, options, dtype, device,
+             lr=0.05, steps=steps)
 
 
 @pytest.mark.parametrize("options", OPTIONS,
@@ -68,7 +44,7 @@ def test_matches_torch_several_groups(options, device):
 
 
 def test_closure_and_scheduler():
-    X, y, net_a = _problem(torch.float64, "cpu")
+    X, y, net_a = problem(torch.float64, "cpu")
     net_b = copy.deepcopy(net_a)
     ours = SGD(net_a.parameters(), lr=0.1, momentum=0.5)
     ref = torch.optim.SGD(net_b.parameters(), lr=0.1, momentum=0.5)
@@ -109,7 +85,7 @@ def test_does_not_call_torch_sgd(monkeypatch):
     for name in ("sgd", "_single_tensor_sgd", "_multi_tensor_sgd"):
         monkeypatch.setattr(torch_sgd, name, boom)
     monkeypatch.setattr(torch.optim.SGD, "step", boom)
-    _, _, net = _problem(torch.float32, "cpu")
+    _, _, net = problem(torch.float32, "cpu")
     opt = SGD(net.parameters(), lr=0.1, momentum=0.9, weight_decay=0.1)
     net(torch.randn(2, 6)).sum().backward()
     opt.step()
