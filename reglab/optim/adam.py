@@ -43,6 +43,7 @@ from __future__ import annotations
 import torch
 
 from .._validation import check_bool, check_float, param_error
+from ._base import CheckedOptimizer, evaluate_closure
 
 __all__ = ["Adam", "AdamW"]
 
@@ -86,7 +87,7 @@ def _adam_update(p, g, state, lr, beta1, beta2, eps, amsgrad) -> None:
     p.addcdiv_(m, denom, value=-lr / bias_correction1)  # θ = θ - η·m̂/denom
 
 
-class Adam(torch.optim.Optimizer):
+class Adam(CheckedOptimizer):
     r"""Adam, written from scratch; matches ``torch.optim.Adam`` step for
     step (same argument order). Weight decay is the L2 penalty, added to the
     gradient (use :class:`AdamW` for decoupled weight decay).
@@ -138,15 +139,7 @@ class Adam(torch.optim.Optimizer):
                  amsgrad: bool = False):
         defaults = dict(lr=lr, betas=betas, eps=eps,
                         weight_decay=weight_decay, amsgrad=amsgrad)
-        self._check_group(defaults)
         super().__init__(params, defaults)
-
-    def add_param_group(self, param_group: dict) -> None:
-        """Add a parameter group; its options are checked like the
-        defaults."""
-        if isinstance(param_group, dict):  # else torch's TypeError
-            self._check_group({**self.defaults, **param_group})
-        super().add_param_group(param_group)
 
     def _check_group(self, group: dict) -> None:
         owner = type(self).__name__
@@ -160,10 +153,7 @@ class Adam(torch.optim.Optimizer):
     def step(self, closure=None):
         """Perform one update; ``closure`` re-evaluates and returns the
         loss (it is run with gradients enabled)."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
+        loss = evaluate_closure(closure)
         name = type(self).__name__
         for group in self.param_groups:
             lr, (beta1, beta2) = group["lr"], group["betas"]

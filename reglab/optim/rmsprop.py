@@ -34,11 +34,12 @@ from __future__ import annotations
 import torch
 
 from .._validation import check_float
+from ._base import CheckedOptimizer, evaluate_closure
 
 __all__ = ["RMSprop"]
 
 
-class RMSprop(torch.optim.Optimizer):
+class RMSprop(CheckedOptimizer):
     r"""RMSprop, written from scratch; matches ``torch.optim.RMSprop`` step
     for step (same argument order, without ``centered``).
 
@@ -85,15 +86,7 @@ class RMSprop(torch.optim.Optimizer):
                  momentum: float = 0.0):
         defaults = dict(lr=lr, alpha=alpha, eps=eps,
                         weight_decay=weight_decay, momentum=momentum)
-        self._check_group(defaults)
         super().__init__(params, defaults)
-
-    def add_param_group(self, param_group: dict) -> None:
-        """Add a parameter group; its options are checked like the
-        defaults."""
-        if isinstance(param_group, dict):  # else torch's TypeError
-            self._check_group({**self.defaults, **param_group})
-        super().add_param_group(param_group)
 
     def _check_group(self, group: dict) -> None:
         owner = type(self).__name__
@@ -108,10 +101,7 @@ class RMSprop(torch.optim.Optimizer):
     def step(self, closure=None):
         """Perform one update; ``closure`` re-evaluates and returns the
         loss (it is run with gradients enabled)."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
+        loss = evaluate_closure(closure)
         for group in self.param_groups:
             lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
             wd, mu = group["weight_decay"], group["momentum"]

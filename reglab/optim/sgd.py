@@ -25,11 +25,12 @@ from __future__ import annotations
 import torch
 
 from .._validation import check_bool, check_float, param_error
+from ._base import CheckedOptimizer, evaluate_closure
 
 __all__ = ["SGD"]
 
 
-class SGD(torch.optim.Optimizer):
+class SGD(CheckedOptimizer):
     r"""Stochastic gradient descent, written from scratch; matches
     ``torch.optim.SGD`` step for step (same argument order).
 
@@ -66,17 +67,9 @@ class SGD(torch.optim.Optimizer):
                  nesterov: bool = False):
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
                         weight_decay=weight_decay, nesterov=nesterov)
-        self._check_group(defaults)
         super().__init__(params, defaults)
 
-    def add_param_group(self, param_group: dict) -> None:
-        """Add a parameter group; its options are checked like the
-        defaults."""
-        super().add_param_group(param_group)
-        self._check_group(self.param_groups[-1])
-
-    @staticmethod
-    def _check_group(group: dict) -> None:
+    def _check_group(self, group: dict) -> None:
         check_float(group["lr"], "lr", "SGD", low=0.0)
         check_float(group["momentum"], "momentum", "SGD", low=0.0)
         check_float(group["dampening"], "dampening", "SGD")
@@ -94,10 +87,7 @@ class SGD(torch.optim.Optimizer):
     def step(self, closure=None):
         """Perform one update; ``closure`` re-evaluates and returns the
         loss (it is run with gradients enabled)."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
+        loss = evaluate_closure(closure)
         for group in self.param_groups:
             lr, mu = group["lr"], group["momentum"]
             tau, wd = group["dampening"], group["weight_decay"]
