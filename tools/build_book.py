@@ -56,10 +56,13 @@ def cache_dir(build: Path) -> Path:
 
 
 def sphinx(builder: str, out: Path, doctrees: Path, cache: Path,
-           language: str, strict: bool = True) -> None:
+           language: str, strict: bool = True,
+           toc: Path | None = None) -> None:
     cmd = [sys.executable, "-m", "sphinx", "-b", builder, "-q",
            "-d", str(doctrees), "-D", f"language={language}",
            "-D", f"nb_execution_cache_path={cache}"]
+    if toc is not None:
+        cmd += ["-D", f"external_toc_path={toc}"]
     for key, value in OVERRIDES.get(language, {}).items():
         cmd += ["-D", f"{key}={value}"]
     if builder == "gettext":  # messages never come from cell outputs
@@ -124,6 +127,31 @@ def untranslated_captions(lang: str, locales: Path = LOCALES) -> list[str]:
             for c in captions if c not in done]
 
 
+def subset_toc(pages: list[str], out: Path) -> Path:
+    """A copy of ``_toc.yml`` keeping the root, the back matter (glossary,
+    references) and ``pages``: authors build one chapter in seconds.
+    Links to the chapters left out are reported as warnings."""
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = {c["file"] for part in toc["parts"] for c in part["chapters"]}
+    wanted = {f"book/{p}" for p in pages}
+    unknown = wanted - files
+    if unknown:
+        raise SystemExit(f"--pages: {sorted(unknown)} not in _toc.yml "
+                         f"(known: {sorted(files)})")
+    keep = wanted | {"book/glossary", "book/references"}
+    parts = []
+    for part in toc["parts"]:
+        chapters = [c for c in part["chapters"] if c["file"] in keep]
+        if chapters:
+            parts.append(dict(part, chapters=chapters))
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "_toc.subset.yml"
+    path.write_text(yaml.safe_dump(dict(toc, parts=parts), sort_keys=False))
+    return path
+
+
 def root_doc() -> str:
     import yaml
 
@@ -166,8 +194,17 @@ def main() -> int:
                         help="build one edition (for authors; the English "
                              "edition alone skips the translation check)")
     parser.add_argument("--build-dir", default=str(ROOT / "_build"))
+    parser.add_argument("--pages", type=lambda s: s.split(","),
+                        help="comma-separated chapters (file names without "
+                             "book/ and .md) to build alone with the "
+                             "preface and back matter; with --update-po, "
+                             "only their catalogs are merged")
+    parser.add_argument("--draft", action="store_true",
+                        help="report warnings and missing translations "
+                             "instead of failing (for authors)")
     args = parser.parse_args()
     build = Path(args.build_dir).resolve()
+    toc = subset_toc(args.pages, build) if args.pages else None
     start = time.perf_counter()
     if args.clean:
         for sub in ("html", "doctrees", "gettext"):
@@ -178,7 +215,13 @@ def main() -> int:
     cache = cache_dir(build)
     pot = build / "gettext"
     shutil.rmtree(pot, ignore_errors=True)  # no stale templates
-    sphinx("gettext", pot, build / "doctrees" / "gettext", cache, "en")
+    sphinx("gettext", pot, build / "doctrees" / "gettext", cache, "en",
+           strict=not args.draft, toc=toc)
+    if args.pages:  # merge and check only the pages asked for
+        for f in pot.rglob("*.pot"):
+            if f.relative_to(pot / "book").with_suffix("").as_posix() \
+                    not in args.pages:
+                f.unlink()
 
     if args.update_po:
         run([str(Path(sys.executable).parent / "sphinx-intl"), "update",
@@ -191,14 +234,15 @@ def main() -> int:
     if missing and args.only != "en":
         print("The Chinese edition is incomplete (run `make po`, then "
               "translate):", *missing, sep="\n  ", file=sys.stderr)
-        return 1
+        if not args.draft:
+            return 1
 
     html = build / "html"
     for folder, language in LANGS.items():
         if args.only and folder != args.only:
             continue
         sphinx("html", html / folder, build / "doctrees" / folder, cache,
-               language)
+               language, strict=not args.draft, toc=toc)
         shutil.rmtree(html / "jupyter_execute", ignore_errors=True)
     shutil.rmtree(build / "jupyter_execute", ignore_errors=True)
     write_chooser(html, root_doc())
