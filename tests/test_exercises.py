@@ -18,6 +18,7 @@ import pytest
 import torch
 
 import reglab.testing
+from tests.assignments import REQUIRED_STUDENTS, SPECS
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -58,9 +59,42 @@ def release_of(source: Path) -> Path:
 
 # --- the sources ------------------------------------------------------------
 
-def test_there_are_sources():
-    assert [p.relative_to(REPO).as_posix() for p in SOURCES] == [
-        "solutions/01-weight-decay/weight-decay.md"]
+def source_of(spec) -> Path:
+    return REPO / "solutions" / spec.ASSIGNMENT / f"{spec.NOTEBOOK}.md"
+
+
+def spec_id(spec) -> str:
+    return spec.ASSIGNMENT
+
+
+def test_every_source_has_a_spec():
+    """Each assignment has its round-trip description in tests/assignments,
+    and the chapters 2-10 each have an assignment."""
+    assert sorted(map(source_of, SPECS)) == SOURCES
+    chapters = sorted(int(re.match(r"ch(\d+)-", s.ASSIGNMENT).group(1))
+                      for s in SPECS)
+    assert chapters == sorted(set(chapters))
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=spec_id)
+def test_spec_is_complete(spec):
+    nb = exercises.to_notebook(source_of(spec))
+    graded = {c.id for c in grade_cells(nb)}
+    assert set(spec.SOLUTIONS) == set(spec.TESTS)
+    assert {c for cells in spec.TESTS.values() for c in cells} == graded
+    assert spec.HIDDEN <= graded
+    for cell in nb.cells:
+        hidden = "BEGIN HIDDEN TESTS" in cell.source
+        assert hidden == (cell.id in spec.HIDDEN), cell.id
+    assert set(REQUIRED_STUDENTS) <= set(spec.STUDENTS)
+    assert spec.STUDENTS["untouched"] == (None, graded)
+    assert spec.STUDENTS["reference"] == ({}, set())
+    wrong = spec.STUDENTS["wrong"][1]
+    assert wrong and wrong < graded, "'wrong' must earn partial marks"
+    assert "while True" in "".join(spec.STUDENTS["infinite-loop"][0].values())
+    edits = spec.STUDENTS["edits-tests"][0]
+    assert set(edits) & graded, "'edits-tests' must replace a test cell"
+    assert any(d for _, _, d in spec.MUTANTS.values()), "no delegating mutant"
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.parent.name)
@@ -80,9 +114,9 @@ def test_graded_cells_are_described(source):
             f"'# Points: {meta['points']}', not {second!r}")
         assert meta["locked"] and not meta["solution"]
     assert sum(nbgrader_meta(c)["points"] for c in cells) == 10
+    spec = next(s for s in SPECS if source_of(s) == source)
     solutions = [c for c in nb.cells if nbgrader_meta(c).get("solution")]
-    assert [c.id for c in solutions] == ["l2_penalty",
-                                         "sgd_weight_decay_step"]
+    assert tuple(c.id for c in solutions) == spec.SOLUTIONS
 
 
 def test_convert_is_byte_stable(tmp_path):
@@ -156,136 +190,23 @@ def test_release_holds_no_solution_or_hidden_test():
 
 # --- the test cells against wrong answers, in this process ------------------
 
-REFERENCE = exercises.to_notebook(
-    REPO / "solutions" / "01-weight-decay" / "weight-decay.md")
-CELLS = {cell.id: cell.source for cell in REFERENCE.cells
-         if cell.cell_type == "code"}
-TESTS1 = ("test_l2_penalty_visible", "test_l2_penalty_hidden")
-TESTS2 = ("test_sgd_step_visible", "test_sgd_step_hidden")
-HIDDEN1, HIDDEN2 = {TESTS1[1]}, {TESTS2[1]}
-SOLUTIONS = ("l2_penalty", "sgd_weight_decay_step")
-
-# name -> (function source, the test cells it must fail, delegates?)
-MUTANTS = {
-    "l2-no-half": ("""
-def l2_penalty(params):
-    return sum((w * w).sum() for w in params)
-""", set(TESTS1), False),
-    "l2-python-float": ("""
-def l2_penalty(params):
-    return 0.5 * sum((w * w).sum().item() for w in params)
-""", set(TESTS1), False),
-    "l2-detached": ("""
-def l2_penalty(params):
-    return 0.5 * sum((w.detach() ** 2).sum() for w in params)
-""", set(TESTS1), False),
-    "l2-float32-sum": ("""
-def l2_penalty(params):
-    total = torch.zeros(())
-    for w in params:
-        total += 0.5 * (w * w).sum()
-    return total
-""", HIDDEN1, False),
-    "l2-iterates-twice": ("""
-def l2_penalty(params):
-    count = sum(1 for _ in params)
-    return 0.5 * sum((w * w).sum() for w in params)
-""", HIDDEN1, False),
-    "l2-calls-reglab": ("""
-import reglab
-def l2_penalty(params):
-    return reglab.l2_penalty(params)
-""", set(TESTS1), True),
-    "l2-calls-reglab-alias": ("""
-from reglab.penalties import l2_penalty as _l2
-def l2_penalty(params):
-    return _l2(list(params))
-""", set(TESTS1), True),
-    "l2-norm-correct": ("""
-def l2_penalty(params):
-    return 0.5 * sum(torch.linalg.vector_norm(w) ** 2 for w in params)
-""", set(), False),
-    "sgd-no-decay": ("""
-def sgd_weight_decay_step(params, lr, weight_decay):
-    with torch.no_grad():
-        for p in params:
-            if p.grad is not None:
-                p.sub_(lr * p.grad)
-""", set(TESTS2), False),
-    "sgd-wrong-sign": ("""
-def sgd_weight_decay_step(params, lr, weight_decay):
-    with torch.no_grad():
-        for p in params:
-            if p.grad is not None:
-                p.sub_(lr * (p.grad - weight_decay * p))
-""", set(TESTS2), False),
-    "sgd-no-grad-mode": ("""
-def sgd_weight_decay_step(params, lr, weight_decay):
-    for p in params:
-        if p.grad is not None:
-            p.sub_(lr * (p.grad + weight_decay * p))
-""", set(TESTS2), False),
-    "sgd-not-in-place": ("""
-def sgd_weight_decay_step(params, lr, weight_decay):
-    with torch.no_grad():
-        for p in params:
-            if p.grad is not None:
-                p = p - lr * (p.grad + weight_decay * p)
-""", set(TESTS2), False),
-    "sgd-changes-grad": ("""
-def sgd_weight_decay_step(params, lr, weight_decay):
-    with torch.no_grad():
-        for p in params:
-            if p.grad is not None:
-                p.grad.add_(p, alpha=weight_decay)
-                p.sub_(lr * p.grad)
-""", HIDDEN2, False),
-    "sgd-no-skip": ("""
-def sgd_weight_decay_step(params, lr, weight_decay):
-    with torch.no_grad():
-        for p in params:
-            p.sub_(lr * (p.grad + weight_decay * p))
-""", HIDDEN2, False),
-    "sgd-returns-params": ("""
-def sgd_weight_decay_step(params, lr, weight_decay):
-    params = list(params)
-    with torch.no_grad():
-        for p in params:
-            if p.grad is not None:
-                p.sub_(lr * (p.grad + weight_decay * p))
-    return params
-""", HIDDEN2, False),
-    "sgd-uses-torch-sgd": ("""
-def sgd_weight_decay_step(params, lr, weight_decay):
-    torch.optim.SGD(list(params), lr=lr, weight_decay=weight_decay).step()
-""", set(TESTS2), True),
-    "sgd-uses-reglab-sgd": ("""
-import reglab
-def sgd_weight_decay_step(params, lr, weight_decay):
-    reglab.SGD(list(params), lr, weight_decay=weight_decay).step()
-""", set(TESTS2), True),
-    "sgd-uses-functional": ("""
-from torch.optim.sgd import sgd as _sgd
-def sgd_weight_decay_step(params, lr, weight_decay):
-    ps = [p for p in params if p.grad is not None]
-    with torch.no_grad():
-        _sgd(ps, [p.grad for p in ps], [None] * len(ps),
-             weight_decay=weight_decay, momentum=0.0, lr=lr,
-             dampening=0.0, nesterov=False, maximize=False)
-""", set(TESTS2), True),
-}
+def code_cells(spec) -> dict[str, str]:
+    nb = exercises.to_notebook(source_of(spec))
+    return {cell.id: cell.source for cell in nb.cells
+            if cell.cell_type == "code"}
 
 
-def run_cells(answer: str) -> dict[str, Exception | None]:
+def run_cells(spec, answer: str) -> dict[str, Exception | None]:
     """Run the notebook's code cells in this process, with ``answer``
     executed after each reference solution cell (so that it replaces the
     function it defines); return each test cell's exception, or None."""
     namespace: dict = {}
     outcome: dict[str, Exception | None] = {}
+    tests = {c for cells in spec.TESTS.values() for c in cells}
     with torch.random.fork_rng():  # the cells seed the global generator
-        for cell_id, source in CELLS.items():
+        for cell_id, source in code_cells(spec).items():
             code = compile(source, cell_id, "exec")
-            if cell_id.startswith("test_"):
+            if cell_id in tests:
                 try:
                     exec(code, namespace)
                     outcome[cell_id] = None
@@ -293,48 +214,64 @@ def run_cells(answer: str) -> dict[str, Exception | None]:
                     outcome[cell_id] = error
             else:
                 exec(code, namespace)
-            if cell_id in SOLUTIONS:
+            if cell_id in spec.SOLUTIONS:
                 exec(compile(answer, "answer", "exec"), namespace)
     return outcome
 
 
-def test_reference_passes_in_process():
-    assert run_cells("") == dict.fromkeys(TESTS1 + TESTS2)
+def all_pass(spec) -> dict[str, None]:
+    return dict.fromkeys(c for cells in spec.TESTS.values() for c in cells)
 
 
-@pytest.mark.parametrize("name", list(MUTANTS))
-def test_wrong_answers_fail_the_right_cells(name):
-    answer, must_fail, delegates = MUTANTS[name]
-    outcome = run_cells(answer)
+MUTANT_CASES = [(spec, name) for spec in SPECS for name in spec.MUTANTS]
+
+
+def mutant_id(case) -> str:
+    return f"{case[0].ASSIGNMENT}:{case[1]}"
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=spec_id)
+def test_reference_passes_in_process(spec):
+    assert run_cells(spec, "") == all_pass(spec)
+
+
+@pytest.mark.parametrize("case", MUTANT_CASES, ids=mutant_id)
+def test_wrong_answers_fail_the_right_cells(case):
+    spec, name = case
+    answer, must_fail, delegates = spec.MUTANTS[name]
+    outcome = run_cells(spec, answer)
     failed = {cell for cell, error in outcome.items() if error is not None}
-    assert failed == must_fail, {c: repr(e) for c, e in outcome.items()}
+    assert failed == set(must_fail), {c: repr(e) for c, e in outcome.items()}
     for cell in failed:
         error = outcome[cell]
         if delegates:
-            assert isinstance(error, reglab.testing.DelegationError)
+            assert isinstance(error, reglab.testing.DelegationError), (
+                f"{cell}: {error!r}")
         elif isinstance(error, AssertionError):
             assert str(error).strip(), f"{cell}: assertion without message"
 
 
 @pytest.mark.parametrize(
-    "name", [name for name, (_, _, d) in MUTANTS.items() if d])
-def test_delegating_answers_are_otherwise_right(name, monkeypatch):
+    "case", [c for c in MUTANT_CASES if c[0].MUTANTS[c[1]][2]],
+    ids=mutant_id)
+def test_delegating_answers_are_otherwise_right(case, monkeypatch):
     """Without ``forbid`` they pass: only the delegation check fails
     them."""
+    spec, name = case
     monkeypatch.setattr(reglab.testing, "forbid",
                         lambda *a, **k: contextlib.nullcontext())
-    assert run_cells(MUTANTS[name][0]) == dict.fromkeys(TESTS1 + TESTS2)
+    assert run_cells(spec, spec.MUTANTS[name][0]) == all_pass(spec)
 
 
-def test_forbidden_names_resolve():
+@pytest.mark.parametrize("spec", SPECS, ids=spec_id)
+def test_forbidden_names_resolve(spec):
     names = set()
-    for source in CELLS.values():
+    for source in code_cells(spec).values():
         for args in re.findall(r"forbid\(([^)]*)\)", source):
             names.update(re.findall(r'"([\w.]+)"', args))
-    banned = re.search(r"banned = \(([^)]*)\)", CELLS[TESTS2[1]])
-    names.update(re.findall(r'"([\w.]+)"', banned.group(1)))
-    assert {"reglab.penalties.l2_penalty", "torch.optim.SGD",
-            "reglab.optim.sgd.SGD", "torch.optim.sgd.sgd"} <= names
+        for args in re.findall(r"banned = \(([^)]*)\)", source):
+            names.update(re.findall(r'"([\w.]+)"', args))
+    assert spec.FORBIDDEN <= names
     for name in sorted(names):
         owner, attr = reglab.testing._resolve(name)
         assert callable(getattr(owner, attr)), name
@@ -358,13 +295,15 @@ def test_check_fresh_finds_stale_files(tmp_path):
     for name in ("solutions", "exercises"):
         shutil.copytree(REPO / name, course / name,
                         ignore=shutil.ignore_patterns(*exercises.JUNK))
-    release = course / "exercises" / "01-weight-decay" / "weight-decay.ipynb"
+    spec = SPECS[0]
+    folder = course / "exercises" / spec.ASSIGNMENT
+    release = folder / f"{spec.NOTEBOOK}.ipynb"
     release.write_text(release.read_text("utf-8").replace(
         "# YOUR CODE HERE", "# Your code here"), "utf-8")
-    (course / "exercises" / "01-weight-decay" / "notes.txt").write_text("x")
+    (folder / "notes.txt").write_text("x")
     assert exercises.check_fresh(course) == [
-        "exercises/01-weight-decay/notes.txt (extra)",
-        "exercises/01-weight-decay/weight-decay.ipynb (differs)"]
+        f"exercises/{spec.ASSIGNMENT}/notes.txt (extra)",
+        f"exercises/{spec.ASSIGNMENT}/{spec.NOTEBOOK}.ipynb (differs)"]
 
 
 @pytest.mark.slow

@@ -29,7 +29,7 @@ Usage::
 
     python tools/exercises.py generate
     python tools/exercises.py check-fresh
-    python tools/exercises.py validate exercises/01-weight-decay/*.ipynb
+    python tools/exercises.py validate exercises/ch05-weight-decay/*.ipynb
 """
 
 from __future__ import annotations

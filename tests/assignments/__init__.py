@@ -1,0 +1,52 @@
+"""One module per graded assignment: what its round-trip tests expect.
+
+Each module ``tests/assignments/<name>.py`` describes the assignment
+``solutions/<ASSIGNMENT>/<NOTEBOOK>.md`` for ``tests/test_exercises.py``
+(fast: the notebook's test cells run in-process against wrong answers)
+and ``tests/test_grading.py`` (slow: the real nbgrader round trip).
+A module defines:
+
+``ASSIGNMENT``, ``NOTEBOOK``
+    the folder and the notebook name (without ``.ipynb``).
+``SOLUTIONS``
+    the grade_ids of the solution cells, in notebook order.
+``TESTS``
+    solution grade_id -> the grade_ids of the test cells that check it.
+``HIDDEN``
+    the test cells that hold hidden tests.
+``FORBIDDEN``
+    dotted names that the tests must switch off with ``forbid``.
+``MUTANTS``
+    name -> (answer source, the test cells it must fail, delegates?):
+    each answer runs after the reference solution cells, replacing the
+    function(s) it defines.
+``STUDENTS``
+    student id -> (cells to replace by grade_id, or None for the untouched
+    release; the test cells that must score 0). The ids ``reference``,
+    ``untouched``, ``wrong``, ``infinite-loop``, ``delegates`` and
+    ``edits-tests`` are required.
+``FEEDBACK_CODE``
+    a line of visible test code that the feedback must show.
+``FEEDBACK_MESSAGES``
+    student id -> sentences the feedback must show (hidden-test messages).
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from types import ModuleType
+
+REQUIRED_STUDENTS = ("reference", "untouched", "wrong", "infinite-loop",
+                     "delegates", "edits-tests")
+
+
+def load() -> list[ModuleType]:
+    """Every assignment spec, sorted by assignment name."""
+    names = sorted(p.stem for p in Path(__file__).parent.glob("*.py")
+                   if not p.stem.startswith("_"))
+    specs = [importlib.import_module(f"{__name__}.{n}") for n in names]
+    return sorted(specs, key=lambda s: s.ASSIGNMENT)
+
+
+SPECS = load()
