@@ -6,13 +6,17 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: env book test test-fast exercises po lint clean help
+.PHONY: env book test test-fast exercises check grading-setup collect grade po lint clean help
 
 help:
 	@echo "make book       build both editions into _build/html (en, zh)"
 	@echo "make test       run every test (package, book build, grading)"
 	@echo "make test-fast  the package tests only (seconds)"
 	@echo "make exercises  regenerate exercises/ from solutions/"
+	@echo "make check NB=exercises/<a>/<nb>.ipynb   (students) run a notebook's tests"
+	@echo "make grading-setup [GRADING=~/grading]   (instructors) create the grading folder"
+	@echo "make collect A=<assignment> FROM=<folder|zip> [GRADING=...]"
+	@echo "make grade [A=<assignment>] [GRADING=...]  autograde, feedback, grades.csv"
 	@echo "make po         update the Chinese .po catalogs after editing"
 	@echo "make lint       ruff"
 
@@ -37,6 +41,24 @@ test-fast: env
 
 exercises: env
 	$(BIN)/python tools/exercises.py generate
+
+# Students: check a notebook before handing it in (exit 1 if a test fails).
+check: env
+	@test -n "$(NB)" || { echo "usage: make check NB=exercises/<assignment>/<notebook>.ipynb"; exit 2; }
+	$(BIN)/python tools/exercises.py validate $(NB)
+
+# Instructors: grading happens in a folder outside the repository.
+GRADING ?= $(HOME)/grading
+
+grading-setup: env
+	$(BIN)/python tools/grade.py setup $(GRADING)
+
+collect: env
+	@test -n "$(A)" -a -n "$(FROM)" || { echo "usage: make collect A=<assignment> FROM=<folder or .zip of <student>_*.ipynb>"; exit 2; }
+	$(BIN)/python tools/grade.py collect $(GRADING) $(A) $(FROM)
+
+grade: env
+	$(BIN)/python tools/grade.py grade $(GRADING) $(A)
 
 po: env
 	$(BIN)/python tools/build_book.py --update-po

@@ -66,9 +66,26 @@ def _configure(app, config) -> None:
     config.html_static_path = list(config.html_static_path or []) + [
         str(here / "_static")]
     config.mathjax_path = "mathjax/tex-chtml.js"
+    # The theme logs an error unless a colour mode is set.
+    config.html_context = {"default_mode": "auto",
+                           **(config.html_context or {})}
+    config.html_favicon = str(here / "_static" / "favicon.svg")
+
+
+def _is_thebe(asset) -> bool:
+    """Thebe ("live code") would load its kernel bridge from a CDN, and
+    sphinx-thebe adds its inline configuration twice (a script error);
+    the book uses Binder and Colab launch buttons instead."""
+    text = " ".join(str(x) for x in (
+        getattr(asset, "filename", None) or asset,
+        getattr(asset, "attributes", {}).get("body", "")))
+    return "thebe" in text.lower()
 
 
 def _page_context(app, pagename, templatename, context, doctree) -> None:
+    for key in ("script_files", "css_files"):
+        if key in context:
+            context[key] = [a for a in context[key] if not _is_thebe(a)]
     this = _edition(app.config.language)
     depth = pagename.count("/")
     up = "../" * (depth + 1)
