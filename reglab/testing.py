@@ -122,7 +122,8 @@ def forbid(*paths: str, reason: str = "write it yourself"):
         reglab.testing.DelegationError: reglab.penalties.l2_penalty was \
 called: write it yourself.
     """
-    undo = []
+    undo = []  # (kind, ...) entries, undone in reverse order
+    builtins: dict = {}  # torch built-ins -> their dotted names
 
     def make_raiser(path):
         def raiser(*args, **kwargs):
@@ -134,29 +135,51 @@ called: write it yourself.
             owner, attr = _resolve(path)
             target = getattr(owner, attr)
             if isinstance(target, type):
-                old = target.__dict__.get("__init__")
-                raiser = make_raiser(path)
-                target.__init__ = raiser
-                undo.append((target, old))
+                undo.append(("init", target, target.__dict__.get("__init__")))
+                target.__init__ = make_raiser(path)
             elif hasattr(target, "__code__"):
-                old_code = target.__code__
+                undo.append(("code", target, target.__code__))
                 target.__code__ = _raising_code(target, path, reason)
-                undo.append((target, old_code))
             else:
+                # A built-in (C) function or a method descriptor such as
+                # torch.Tensor.log_softmax: replace the attribute, and stop
+                # calls through other names with a torch function mode.
+                own = attr in getattr(owner, "__dict__", {})
+                undo.append(("attr", owner, attr, target, own))
                 setattr(owner, attr, make_raiser(path))
-                undo.append((owner, (attr, target)))
-        yield
+                builtins[target] = path
+        with (_ForbidTorch(builtins, reason) if builtins
+              else contextlib.nullcontext()):
+            yield
     finally:
-        for obj, old in reversed(undo):
-            if isinstance(obj, type):
-                if old is None:
+        for kind, obj, *old in reversed(undo):
+            if kind == "init":
+                if old[0] is None:
                     delattr(obj, "__init__")
                 else:
-                    obj.__init__ = old
-            elif isinstance(old, tuple):
+                    obj.__init__ = old[0]
+            elif kind == "code":
+                obj.__code__ = old[0]
+            elif old[2]:  # "attr", the owner's own attribute
                 setattr(obj, old[0], old[1])
-            else:
-                obj.__code__ = old
+            else:  # "attr" inherited by the owner: remove the shadow
+                delattr(obj, old[0])
+
+
+class _ForbidTorch(torch.overrides.TorchFunctionMode):
+    """Raise when a forbidden torch built-in runs, whatever name it was
+    called by (``from torch import log_softmax``, ``x.log_softmax()``)."""
+
+    def __init__(self, builtins: dict, reason: str):
+        super().__init__()
+        self.builtins = builtins
+        self.reason = reason
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        path = self.builtins.get(func)
+        if path is not None:
+            raise DelegationError(f"{path} was called: {self.reason}.")
+        return func(*args, **(kwargs or {}))
 
 
 def _raising_code(func, path: str, reason: str):

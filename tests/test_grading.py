@@ -86,7 +86,7 @@ def course(tmp_path_factory):
     Returns the grading folder and the autograde seconds per assignment."""
     root = tmp_path_factory.mktemp("grading")
     downloads = tmp_path_factory.mktemp("downloads")
-    assert grade_tool.setup(root) == sorted(BY_NAME)
+    assert set(BY_NAME) <= set(grade_tool.setup(root))
     for spec in SPECS:
         a, name = spec.ASSIGNMENT, f"{spec.NOTEBOOK}.ipynb"
         release = nbformat.read(root / "exercises" / a / name, 4)
