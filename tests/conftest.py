@@ -1,8 +1,15 @@
 """Shared fixtures: the devices to test on and the dtypes with their
 tolerances from the reglab contract."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import torch
+
+ROOT = Path(__file__).resolve().parent.parent
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 
@@ -43,3 +50,21 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def built_book():
+    """One clean, strict build of both editions, shared by the book, link
+    and browser tests (the execution cache is kept, so notebooks re-run
+    only when reglab or the pins changed). Returns ``_build/html``.
+
+    ``REGLAB_BUILT_SITE=<folder>`` skips the build and tests that site
+    (for authors iterating on the site tests)."""
+    given = os.environ.get("REGLAB_BUILT_SITE")
+    if given:
+        return Path(given).resolve()
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "build_book.py"), "--clean"],
+        cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return ROOT / "_build" / "html"

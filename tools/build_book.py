@@ -80,6 +80,30 @@ def sphinx(builder: str, out: Path, doctrees: Path, cache: Path,
     run(cmd, env=env)
 
 
+def glossary_terms() -> list[str]:
+    """The Chinese terms of the glossary (and their alternatives), so
+    that the search index keeps 正则化 or 批量归一化 as one word."""
+    import re
+
+    terms = set()
+    text = (ROOT / "book" / "glossary.md").read_text(encoding="utf-8")
+    for row in re.findall(r"^\|[^|]+\|([^|]+)\|([^|]+)\|$", text, re.M):
+        for cell in row:
+            for part in re.split(r"[、/，,]", re.sub(r"（[^）]*）", "", cell)):
+                terms.update(w for w in part.split()
+                             if re.search(r"[\u4e00-\u9fff]", w))
+    return sorted(terms)
+
+
+def write_search_dict(build: Path) -> Path:
+    """A jieba user dictionary for the Chinese search index."""
+    path = build / "jieba-userdict.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"{t} 100000\n" for t in glossary_terms()),
+                    encoding="utf-8")
+    return path
+
+
 def untranslated(pot_dir: Path, lang: str,
                  locales: Path = LOCALES) -> list[str]:
     """Messages of the .pot files with no non-fuzzy translation."""
@@ -135,7 +159,7 @@ def subset_toc(pages: list[str], out: Path) -> Path:
 
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     files = {c["file"] for part in toc["parts"] for c in part["chapters"]}
-    wanted = {f"book/{p}" for p in pages}
+    wanted = {f"book/{p}" for p in pages} - {toc["root"]}  # always kept
     unknown = wanted - files
     if unknown:
         raise SystemExit(f"--pages: {sorted(unknown)} not in _toc.yml "
@@ -243,11 +267,15 @@ def main() -> int:
     for folder, language in LANGS.items():
         if args.only and folder != args.only:
             continue
+        if language == "zh_CN":
+            OVERRIDES[language]["html_search_options.dict"] = str(
+                write_search_dict(build))
         sphinx("html", html / folder, build / "doctrees" / folder, cache,
                language, strict=not args.draft, toc=toc)
         shutil.rmtree(html / "jupyter_execute", ignore_errors=True)
     shutil.rmtree(build / "jupyter_execute", ignore_errors=True)
     write_chooser(html, root_doc())
+    (html / ".nojekyll").touch()  # GitHub Pages: serve _static/, _sources/
     print(f"\nBuilt both editions in {time.perf_counter() - start:.0f} s.")
     print(f"Open {html / 'index.html'}, or serve the site with\n"
           f"  python -m http.server -d {html}\n"

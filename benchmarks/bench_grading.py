@@ -1,0 +1,88 @@
+"""Autograding throughput: a simulated class, every assignment.
+
+Sets up a grading folder with ``tools/grade.py``, hands in the reference
+solution for ``--students`` students in every assignment (half of them
+with the first task left unanswered, so that failing tests are timed too),
+grades the class and prints the seconds per submission for each
+assignment and the total. Not a test: the numbers go into the README.
+
+    python benchmarks/bench_grading.py --students 30
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import grade  # noqa: E402
+
+
+def strip_markers(source: str) -> str:
+    return "\n".join(line for line in source.splitlines()
+                     if "BEGIN SOLUTION" not in line
+                     and "END SOLUTION" not in line)
+
+
+def answered(release, solution, skip_first: bool):
+    """The release with the reference answers filled in (the first
+    solution cell left as released when ``skip_first``)."""
+    nb = copy.deepcopy(release)
+    answers = [c for c in solution.cells
+               if c.metadata.get("nbgrader", {}).get("solution")]
+    by_id = {c.id: strip_markers(c.source) for c in answers}
+    if skip_first and answers:
+        by_id.pop(answers[0].id)
+    for cell in nb.cells:
+        if cell.id in by_id:
+            cell.source = by_id[cell.id]
+    return nb
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=30)
+    parser.add_argument("--assignments", nargs="*")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
+        folder, downloads = Path(tmp, "grading"), Path(tmp, "downloads")
+        start = time.perf_counter()
+        names = grade.setup(folder)
+        if args.assignments:
+            names = [n for n in names if n in args.assignments]
+        print(f"setup: {time.perf_counter() - start:.1f} s "
+              f"({len(names)} assignments)")
+        for name in names:
+            nb_name = grade.notebook_name(folder, name)
+            release = nbformat.read(folder / "exercises" / name / nb_name, 4)
+            solution = nbformat.read(folder / "solutions" / name / nb_name,
+                                     4)
+            (downloads / name).mkdir(parents=True)
+            for i in range(args.students):
+                nbformat.write(answered(release, solution, i % 2 == 1),
+                               downloads / name / f"s{i:03d}_{nb_name}")
+            grade.collect(folder, name, [downloads / name])
+        start = time.perf_counter()
+        report = grade.grade(folder, names)
+        total = time.perf_counter() - start
+    print(f"\n{'assignment':24s}{'submissions':>12s}{'autograde s':>13s}"
+          f"{'s / submission':>16s}")
+    for name, r in report.items():
+        print(f"{name:24s}{r['submissions']:>12d}{r['seconds']:>13.1f}"
+              f"{r['seconds'] / r['submissions']:>16.2f}")
+    n = sum(r["submissions"] for r in report.values())
+    print(f"\nwhole class: {n} submissions graded (with feedback and "
+          f"export) in {total:.0f} s = {total / 60:.1f} min, "
+          f"{total / n:.2f} s per submission")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,222 @@
+"""The site in a real browser: Debian's Chromium, driven by Playwright,
+against the built book served on localhost.
+
+Both editions: every page loads without console errors or failed
+requests, its maths is typeset by MathJax, its images load; the language
+switcher lands on the same page; search finds English and Chinese words;
+a chapter's notebook download executes. Screenshots of one chapter, in
+each edition, at desktop and phone width, go to ``_build/screenshots``
+(``make screenshots`` copies them to ``docs/screenshots`` for the README).
+
+Without Chromium or Playwright the module is skipped with one line; CI
+installs both (``.ci/run``).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import socketserver
+import threading
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+try:
+    from playwright.sync_api import sync_playwright
+except ImportError:  # pragma: no cover - depends on the machine
+    sync_playwright = None
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        CHROMIUM is None or sync_playwright is None,
+        reason="browser tests skipped: Chromium or Playwright is not "
+               "installed (apt-get install chromium; pip install -r "
+               "requirements.txt)"),
+]
+
+# Flags for a headless Chromium on a machine without network access.
+ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+        "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync",
+        "--disable-dev-shm-usage"]
+EDITIONS = ("en", "zh")
+SCREENSHOT_PAGE = "book/weight-decay"
+SIZES = {"desktop": (1280, 900), "phone": (390, 844)}
+
+
+def toc_pages() -> list[str]:
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    return [toc["root"]] + [c["file"] for part in toc["parts"]
+                            for c in part["chapters"]]
+
+
+PAGES = toc_pages()
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep the test output readable
+        pass
+
+
+@pytest.fixture(scope="module")
+def site(built_book):
+    """The built site on http://127.0.0.1:<port>/."""
+    handler = functools.partial(_Quiet, directory=str(built_book))
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Visit:
+    """A page opened in a fresh tab, with everything that went wrong."""
+
+    def __init__(self, browser, url: str, viewport=(1280, 900)):
+        self.page = browser.new_page(
+            viewport={"width": viewport[0], "height": viewport[1]})
+        self.problems: list[str] = []
+        self.page.on("pageerror", lambda e: self.problems.append(
+            f"script error: {e}"))
+        self.page.on("console", lambda m: self.problems.append(
+            f"console {m.type}: {m.text}") if m.type == "error" else None)
+        self.page.on("requestfailed", lambda r: self.problems.append(
+            f"request failed: {r.url}"))
+        self.page.on("response", lambda r: self.problems.append(
+            f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
+        self.page.goto(url, wait_until="load")
+
+    def close(self):
+        self.page.close()
+
+
+@pytest.fixture
+def visit(browser):
+    opened = []
+
+    def open_(url, **kwargs):
+        opened.append(Visit(browser, url, **kwargs))
+        return opened[-1]
+
+    yield open_
+    for v in opened:
+        v.close()
+
+
+# Text outside code blocks that MathJax should have replaced.
+RAW_MATHS = """() => {
+  const main = document.querySelector("main") || document.body;
+  const copy = main.cloneNode(true);
+  copy.querySelectorAll(
+      "pre, code, script, style, mjx-container, .cell_output")
+      .forEach(e => e.remove());
+  const text = copy.textContent;
+  const found = [];
+  for (const mark of ["\\\\(", "\\\\)", "\\\\[", "$$"]) {
+    if (text.includes(mark)) found.push(mark);
+  }
+  if (/(^|[^\\\\\\w])\\$[^$\\s][^$]*\\$/.test(text)) found.push("$...$");
+  return found;
+}"""
+
+BROKEN_IMAGES = """() => Array.from(document.images)
+  .filter(img => !img.complete || img.naturalWidth === 0)
+  .map(img => img.getAttribute("src"))"""
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders(site, visit, edition, page):
+    v = visit(f"{site}/{edition}/{page}.html")
+    maths = v.page.locator(".math").count()
+    if maths:
+        v.page.wait_for_function(
+            "n => document.querySelectorAll('mjx-container').length >= n",
+            arg=maths, timeout=30_000)
+        assert not v.page.locator("mjx-merror").count(), "a formula failed"
+    assert v.page.evaluate(RAW_MATHS) == [], "raw TeX left on the page"
+    v.page.wait_for_load_state("networkidle")
+    assert v.page.evaluate(BROKEN_IMAGES) == []
+    assert v.problems == []
+
+
+@pytest.mark.parametrize("page", ["book/preface", "book/weight-decay"])
+def test_switcher_lands_on_the_same_page(site, visit, page):
+    v = visit(f"{site}/en/{page}.html")
+    v.page.locator(".reglab-lang-switcher a[hreflang='zh-CN']").click()
+    v.page.wait_for_url(f"{site}/zh/{page}.html")
+    assert v.page.locator("html").get_attribute("lang") == "zh-CN"
+    v.page.locator(".reglab-lang-switcher a[hreflang='en']").click()
+    v.page.wait_for_url(f"{site}/en/{page}.html")
+    assert v.problems == []
+
+
+@pytest.mark.parametrize("edition, word, expected", [
+    ("en", "dropout", "book/dropout.html"),
+    ("zh", "正则化", "book/weight-decay.html"),
+])
+def test_search_finds_the_right_pages(site, visit, edition, word, expected):
+    v = visit(f"{site}/{edition}/search.html?q={word}")
+    # Sphinx adds the results one by one, then writes the summary.
+    v.page.wait_for_function(
+        "() => (document.querySelector('#search-results .search-summary')"
+        " || {}).textContent", timeout=60_000)
+    results = v.page.locator("#search-results ul.search li a")
+    hrefs = [results.nth(i).get_attribute("href")
+             for i in range(results.count())]
+    assert any(expected in href for href in hrefs), hrefs
+    assert v.problems == []
+
+
+def test_downloaded_notebook_executes(site, visit, tmp_path):
+    """The chapter's download menu offers the executed notebook, and it
+    runs again (its first cell would install reglab where it is
+    missing)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    v = visit(f"{site}/en/book/generalisation.html")
+    link = v.page.locator("a[href$='.ipynb']:not([href^='http'])").first
+    href = link.get_attribute("href")
+    response = v.page.request.get(v.page.url.rsplit("/", 1)[0] + "/" + href)
+    assert response.ok, href
+    path = tmp_path / "generalisation.ipynb"
+    path.write_bytes(response.body())
+    nb = nbformat.read(path, 4)
+    assert any(c.cell_type == "code" for c in nb.cells), href
+    NotebookClient(nb, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(ROOT)}}).execute()
+    errors = [o for c in nb.cells if c.cell_type == "code"
+              for o in c.outputs if o.output_type == "error"]
+    assert not errors
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_screenshots(site, visit, edition, size):
+    out = ROOT / "_build" / "screenshots"
+    out.mkdir(parents=True, exist_ok=True)
+    v = visit(f"{site}/{edition}/{SCREENSHOT_PAGE}.html",
+              viewport=SIZES[size])
+    v.page.wait_for_function(
+        "() => document.querySelectorAll('mjx-container').length > 0",
+        timeout=30_000)
+    path = out / f"{edition}-{size}.png"
+    v.page.screenshot(path=str(path))
+    assert path.stat().st_size > 10_000
