@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import types
 
 import torch
 
@@ -137,7 +138,7 @@ called: write it yourself.
             if isinstance(target, type):
                 undo.append(("init", target, target.__dict__.get("__init__")))
                 target.__init__ = make_raiser(path)
-            elif hasattr(target, "__code__"):
+            elif isinstance(target, types.FunctionType):
                 undo.append(("code", target, target.__code__))
                 target.__code__ = _raising_code(target, path, reason)
             else:

@@ -46,3 +46,30 @@ def test_forbid_classes_and_restores():
             reglab.SGD([w], lr=0.1)
     torch.optim.SGD([w], lr=0.1)
     reglab.SGD([w], lr=0.1)
+
+
+def test_forbid_catches_builtins_under_any_name_and_restores():
+    from torch import log_softmax as alias
+
+    x = torch.randn(3, 4)
+    expected = torch.log_softmax(x, -1)
+    calls = [lambda: torch.log_softmax(x, -1), lambda: alias(x, -1),
+             lambda: x.log_softmax(-1),
+             lambda: torch.nn.functional.log_softmax(x, -1)]
+    for call in calls:
+        with forbid("torch.log_softmax", "torch.Tensor.log_softmax"):
+            with pytest.raises(DelegationError, match="log_softmax"):
+                call()
+    for call in calls:  # everything restored, inherited method included
+        torch.testing.assert_close(call(), expected)
+    assert "log_softmax" not in torch.Tensor.__dict__
+    assert torch.Tensor.__init__ is object.__init__
+
+
+def test_forbid_bound_methods():
+    import numpy as np
+
+    with forbid("numpy.random.choice"):
+        with pytest.raises(DelegationError, match="numpy.random.choice"):
+            np.random.choice(5, 3)
+    assert len(np.random.choice(5, 3)) == 3
