@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: env book test test-fast exercises check grading-setup collect grade po lint clean help
+.PHONY: env book test test-fast exercises check grading-setup collect grade screenshots po lint clean help
 
 help:
 	@echo "make book       build both editions into _build/html (en, zh)"
@@ -59,6 +59,11 @@ collect: env
 
 grade: env
 	$(BIN)/python tools/grade.py grade $(GRADING) $(A)
+
+# The browser tests save screenshots in _build/screenshots; the README
+# shows the copies in docs/screenshots.
+screenshots:
+	mkdir -p docs/screenshots && cp _build/screenshots/*.png docs/screenshots/
 
 po: env
 	$(BIN)/python tools/build_book.py --update-po

@@ -11,6 +11,7 @@ per graded test cell, and search the feedback for hidden test code.
 
 from __future__ import annotations
 
+import concurrent.futures
 import copy
 import csv
 import html
@@ -79,33 +80,43 @@ def submission(release, solution, replace):
     return nb
 
 
+def grade_class(spec, root: Path, downloads: Path) -> float:
+    """Grade one assignment's simulated class with tools/grade.py in its
+    own grading folder: set up, collect the notebooks (named
+    ``<student>_<notebook>.ipynb``, as an LMS exports them), grade.
+    Returns the autograde seconds."""
+    a, name = spec.ASSIGNMENT, f"{spec.NOTEBOOK}.ipynb"
+    assert grade_tool.setup(root, names=[a]) == [a]
+    release = nbformat.read(root / "exercises" / a / name, 4)
+    solution = nbformat.read(root / "solutions" / a / name, 4)
+    downloads.mkdir(parents=True)
+    for student, (replace, _) in spec.STUDENTS.items():
+        nbformat.write(submission(release, solution, replace),
+                       downloads / f"{student}_{name}")
+    assert grade_tool.collect(root, a, [downloads]) == sorted(spec.STUDENTS)
+    return grade_tool.grade(root, [a], timeout=TIMEOUT)[a]["seconds"]
+
+
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    """A class graded with tools/grade.py: set up, collect the notebooks
-    (named ``<student>_<notebook>.ipynb``, as an LMS exports them), grade.
-    Returns the grading folder and the autograde seconds per assignment."""
-    root = tmp_path_factory.mktemp("grading")
-    downloads = tmp_path_factory.mktemp("downloads")
-    assert set(BY_NAME) <= set(grade_tool.setup(root))
-    for spec in SPECS:
-        a, name = spec.ASSIGNMENT, f"{spec.NOTEBOOK}.ipynb"
-        release = nbformat.read(root / "exercises" / a / name, 4)
-        solution = nbformat.read(root / "solutions" / a / name, 4)
-        folder = downloads / a
-        folder.mkdir()
-        for student, (replace, _) in spec.STUDENTS.items():
-            nbformat.write(submission(release, solution, replace),
-                           folder / f"{student}_{name}")
-        assert grade_tool.collect(root, a, [folder]) == sorted(spec.STUDENTS)
-    report = grade_tool.grade(root, timeout=TIMEOUT)
-    return {"root": root,
-            "seconds": {a: r["seconds"] for a, r in report.items()}}
+    """Every assignment graded in its own grading folder, two at a time
+    (one per core: grading is kernel start-up and single-threaded tests).
+    Returns the folders and the autograde seconds per assignment."""
+    base = tmp_path_factory.mktemp("grading")
+    roots = {spec.ASSIGNMENT: base / spec.ASSIGNMENT for spec in SPECS}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        seconds = dict(zip(roots, pool.map(
+            lambda spec: grade_class(spec, roots[spec.ASSIGNMENT],
+                                     base / "downloads" / spec.ASSIGNMENT),
+            SPECS)))
+    return {"roots": roots, "seconds": seconds}
 
 
-def scores(root: Path, spec, student: str) -> tuple[float, dict[str, float]]:
+def scores(roots: dict, spec, student: str) -> tuple[float, dict[str, float]]:
     """The total and the per-cell scores of ``student`` in the gradebook."""
     from nbgrader.api import Gradebook
 
+    root = roots[spec.ASSIGNMENT]
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
         nb = gb.find_submission_notebook(spec.NOTEBOOK, spec.ASSIGNMENT,
                                          student)
@@ -115,7 +126,7 @@ def scores(root: Path, spec, student: str) -> tuple[float, dict[str, float]]:
 @pytest.mark.parametrize("case", CASES, ids="{0[0]}:{0[1]}".format)
 def test_scores_per_student_and_cell(course, case):
     spec = BY_NAME[case[0]]
-    total, per_cell = scores(course["root"], spec, case[1])
+    total, per_cell = scores(course["roots"], spec, case[1])
     expected = expected_scores(spec, case[1])
     assert per_cell == expected, (
         f"{case}: per-cell scores {per_cell}, expected {expected}")
@@ -125,13 +136,14 @@ def test_scores_per_student_and_cell(course, case):
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.ASSIGNMENT)
 def test_reference_scores_the_maximum(course, spec):
     assert sum(points(spec).values()) == 10
-    assert scores(course["root"], spec, "reference")[0] == 10
+    assert scores(course["roots"], spec, "reference")[0] == 10
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.ASSIGNMENT)
 def test_infinite_loop_is_stopped_by_the_timeout(course, spec):
     autograded = nbformat.read(
-        course["root"] / "autograded" / "infinite-loop" / spec.ASSIGNMENT
+        course["roots"][spec.ASSIGNMENT] / "autograded" / "infinite-loop"
+        / spec.ASSIGNMENT
         / f"{spec.NOTEBOOK}.ipynb", 4)
     zero = spec.STUDENTS["infinite-loop"][1]
     errors = {cell.id: [out.ename for out in cell.outputs
@@ -143,9 +155,12 @@ def test_infinite_loop_is_stopped_by_the_timeout(course, spec):
 
 
 def test_exported_grades(course):
-    with open(course["root"] / "grades.csv", newline="") as f:
-        rows = {(row["assignment"], row["student_id"]): row
-                for row in csv.DictReader(f)}
+    rows = {}
+    for root in course["roots"].values():
+        with open(root / "grades.csv", newline="") as f:
+            rows.update({(row["assignment"], row["student_id"]): row
+                         for row in csv.DictReader(f)})
+    assert len(rows) == len(CASES)
     for a, student in CASES:
         expected = expected_scores(BY_NAME[a], student)
         assert float(rows[a, student]["score"]) == sum(expected.values())
@@ -175,7 +190,8 @@ def page_text(path: Path) -> str:
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.ASSIGNMENT)
 def test_feedback_hides_hidden_tests(course, spec):
-    root, a, name = course["root"], spec.ASSIGNMENT, spec.NOTEBOOK
+    a, name = spec.ASSIGNMENT, spec.NOTEBOOK
+    root = course["roots"][a]
     release = root / "exercises" / a / f"{name}.ipynb"
     secret = hidden_lines(
         REPO / "solutions" / a / f"{name}.md",
@@ -201,7 +217,8 @@ def test_feedback_explains_hidden_failures(course, spec):
     """A failing hidden test shows its one-sentence message, no code."""
     assert spec.FEEDBACK_MESSAGES, "no feedback message to check"
     for student, sentences in spec.FEEDBACK_MESSAGES.items():
-        page = (course["root"] / "feedback" / student / spec.ASSIGNMENT
+        page = (course["roots"][spec.ASSIGNMENT] / "feedback" / student
+                / spec.ASSIGNMENT
                 / f"{spec.NOTEBOOK}.html")
         text = page_text(page)
         for sentence in sentences:

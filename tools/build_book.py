@@ -182,6 +182,19 @@ def root_doc() -> str:
     return yaml.safe_load((ROOT / "_toc.yml").read_text())["root"]
 
 
+def executed_since(cache: Path, start: float) -> list[str]:
+    """The notebooks that this build executed (cache records it wrote)."""
+    import datetime
+
+    from jupyter_cache import get_cache
+
+    if not cache.exists():
+        return []
+    since = datetime.datetime.fromtimestamp(start)
+    return sorted(Path(r.uri).stem for r in get_cache(cache)
+                  .list_cache_records() if r.created >= since)
+
+
 def write_chooser(html: Path, root_doc: str) -> None:
     (html / "index.html").write_text(f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -229,7 +242,7 @@ def main() -> int:
     args = parser.parse_args()
     build = Path(args.build_dir).resolve()
     toc = subset_toc(args.pages, build) if args.pages else None
-    start = time.perf_counter()
+    start, wall_start = time.perf_counter(), time.time()
     if args.clean:
         for sub in ("html", "doctrees", "gettext"):
             shutil.rmtree(build / sub, ignore_errors=True)
@@ -276,7 +289,10 @@ def main() -> int:
     shutil.rmtree(build / "jupyter_execute", ignore_errors=True)
     write_chooser(html, root_doc())
     (html / ".nojekyll").touch()  # GitHub Pages: serve _static/, _sources/
-    print(f"\nBuilt both editions in {time.perf_counter() - start:.0f} s.")
+    ran = executed_since(cache, wall_start)
+    print(f"\nExecuted {len(ran)} notebook(s) in this build"
+          + (f": {', '.join(ran)}." if ran else " (all from the cache)."))
+    print(f"Built both editions in {time.perf_counter() - start:.0f} s.")
     print(f"Open {html / 'index.html'}, or serve the site with\n"
           f"  python -m http.server -d {html}\n"
           "and browse to http://localhost:8000/")

@@ -61,8 +61,10 @@ def nbgrader(folder: Path, *args: str) -> str:
     return log
 
 
-def setup(folder: Path, course: Path = REPO) -> list[str]:
-    """Create or refresh the grading folder; return the assignment names."""
+def setup(folder: Path, course: Path = REPO,
+          names: list[str] | None = None) -> list[str]:
+    """Create or refresh the grading folder for ``names`` (default: every
+    assignment); return the assignment names."""
     folder = Path(folder).expanduser().resolve()
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy2(course / exercises.CONFIG_FILE, folder)
@@ -72,7 +74,12 @@ def setup(folder: Path, course: Path = REPO) -> list[str]:
                     ignore=shutil.ignore_patterns("*.ipynb",
                                                   *exercises.JUNK))
     exercises.convert(folder)
-    names = exercises.assignments(folder)
+    known = exercises.assignments(folder)
+    unknown = sorted(set(names or ()) - set(known))
+    if unknown:
+        raise ValueError(f"names={unknown}: no such assignment "
+                         f"(known: {known})")
+    names = known if names is None else names
     for name in names:
         nbgrader(folder, "generate_assignment", name, "--force")
     return names
