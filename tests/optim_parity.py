@@ -60,3 +60,63 @@ def run_both(ours_cls, ref_cls, make_groups, options, dtype, device, *,
         step(net_a, ours, X, y)
         step(net_b, ref, X, y)
         assert_same(net_a, ours, net_b, ref, tol)
+
+
+SCHEDULERS = {
+    "StepLR": lambda o: torch.optim.lr_scheduler.StepLR(
+        o, step_size=3, gamma=0.5),
+    "LambdaLR": lambda o: torch.optim.lr_scheduler.LambdaLR(
+        o, lambda t: 1 / (1 + t)),
+}
+
+
+def check_closure_and_scheduler(ours_cls, ref_cls, options, scheduler):
+    """Ten closure steps under a torch scheduler: same losses, same
+    learning rates, same parameters and state as the built-in."""
+    X, y, net_a = problem(torch.float64, "cpu")
+    net_b = copy.deepcopy(net_a)
+    ours = ours_cls(net_a.parameters(), **options)
+    ref = ref_cls(net_b.parameters(), **options)
+    scheds = [SCHEDULERS[scheduler](o) for o in (ours, ref)]
+    for _ in range(10):
+        losses = []
+        for net, opt in ((net_a, ours), (net_b, ref)):
+            def closure(net=net, opt=opt):
+                opt.zero_grad()
+                loss = nn.functional.mse_loss(net(X), y)
+                loss.backward()
+                return loss
+            losses.append(opt.step(closure))
+        for s in scheds:
+            s.step()
+        torch.testing.assert_close(losses[0], losses[1])
+        assert ours.param_groups[0]["lr"] == ref.param_groups[0]["lr"]
+    assert_same(net_a, ours, net_b, ref, tolerances(torch.float64))
+
+
+def check_state_dict_round_trip(ours_cls, ref_cls, options):
+    """Our state_dict restores our optimizer (options included) and loads
+    into the built-in: all three continue the built-in's trajectory."""
+    X, y, net_a = problem(torch.float64, "cpu")
+    net_b = copy.deepcopy(net_a)
+    ours = ours_cls(net_a.parameters(), **options)
+    ref = ref_cls(net_b.parameters(), **options)
+    for _ in range(5):
+        step(net_a, ours, X, y)
+        step(net_b, ref, X, y)
+    saved = copy.deepcopy(ours.state_dict())
+    ours = ours_cls(net_a.parameters(), lr=0.5)  # options come from `saved`
+    ours.load_state_dict(saved)
+    for key, value in options.items():
+        assert ours.param_groups[0][key] == value, key
+    # PyTorch's optimizer accepts our state_dict too: same key names.
+    net_c = copy.deepcopy(net_a)
+    theirs = ref_cls(net_c.parameters())
+    theirs.load_state_dict(copy.deepcopy(saved))
+    tol = tolerances(torch.float64)
+    for _ in range(5):
+        step(net_a, ours, X, y)
+        step(net_b, ref, X, y)
+        step(net_c, theirs, X, y)
+        assert_same(net_a, ours, net_b, ref, tol)
+        assert_same(net_c, theirs, net_b, ref, tol)

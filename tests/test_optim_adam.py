@@ -12,9 +12,11 @@ import torch
 from torch import nn
 
 from reglab.optim import Adam, AdamW
-from tests.conftest import tolerances
 from tests.optim_parity import (
+    SCHEDULERS,
     assert_same,
+    check_closure_and_scheduler,
+    check_state_dict_round_trip,
     options_id,
     problem,
     run_both,
@@ -121,34 +123,11 @@ def test_weight_decay_differs_between_adam_and_adamw():
     assert not torch.allclose(net_a[0].weight, net_b[0].weight)
 
 
-@pytest.mark.parametrize("scheduler", ["StepLR", "LambdaLR"])
+@pytest.mark.parametrize("scheduler", sorted(SCHEDULERS))
 @pytest.mark.parametrize("pair", PAIRS, ids=PAIR_IDS)
 def test_closure_and_scheduler(pair, scheduler):
-    make = {
-        "StepLR": lambda o: torch.optim.lr_scheduler.StepLR(
-            o, step_size=3, gamma=0.5),
-        "LambdaLR": lambda o: torch.optim.lr_scheduler.LambdaLR(
-            o, lambda t: 1 / (1 + t)),
-    }[scheduler]
-    X, y, net_a = problem(torch.float64, "cpu")
-    net_b = copy.deepcopy(net_a)
-    ours = pair[0](net_a.parameters(), lr=0.05, weight_decay=0.1)
-    ref = pair[1](net_b.parameters(), lr=0.05, weight_decay=0.1)
-    scheds = [make(o) for o in (ours, ref)]
-    for _ in range(10):
-        losses = []
-        for net, opt in ((net_a, ours), (net_b, ref)):
-            def closure(net=net, opt=opt):
-                opt.zero_grad()
-                loss = nn.functional.mse_loss(net(X), y)
-                loss.backward()
-                return loss
-            losses.append(opt.step(closure))
-        for s in scheds:
-            s.step()
-        torch.testing.assert_close(losses[0], losses[1])
-        assert ours.param_groups[0]["lr"] == ref.param_groups[0]["lr"]
-    assert_same(net_a, ours, net_b, ref, tolerances(torch.float64))
+    check_closure_and_scheduler(*pair, dict(lr=0.05, weight_decay=0.1),
+                                scheduler)
 
 
 @pytest.mark.parametrize("cls", [Adam, AdamW])
@@ -166,29 +145,8 @@ def test_skips_parameters_without_grad(cls):
 
 @pytest.mark.parametrize("pair", PAIRS, ids=PAIR_IDS)
 def test_state_dict_round_trip_continues_torch_trajectory(pair):
-    X, y, net_a = problem(torch.float64, "cpu")
-    net_b = copy.deepcopy(net_a)
-    options = dict(lr=0.01, weight_decay=0.1, amsgrad=True)
-    ours = pair[0](net_a.parameters(), **options)
-    ref = pair[1](net_b.parameters(), **options)
-    for _ in range(5):
-        step(net_a, ours, X, y)
-        step(net_b, ref, X, y)
-    saved = copy.deepcopy(ours.state_dict())
-    ours = pair[0](net_a.parameters(), lr=0.5)  # options come from `saved`
-    ours.load_state_dict(saved)
-    assert ours.param_groups[0]["lr"] == 0.01
-    # PyTorch's optimizer accepts our state_dict too: same key names.
-    net_c = copy.deepcopy(net_a)
-    theirs = pair[1](net_c.parameters())
-    theirs.load_state_dict(copy.deepcopy(saved))
-    tol = tolerances(torch.float64)
-    for _ in range(5):
-        step(net_a, ours, X, y)
-        step(net_b, ref, X, y)
-        step(net_c, theirs, X, y)
-        assert_same(net_a, ours, net_b, ref, tol)
-        assert_same(net_c, theirs, net_b, ref, tol)
+    check_state_dict_round_trip(
+        *pair, dict(lr=0.01, weight_decay=0.1, amsgrad=True))
 
 
 def test_sparse_gradient_is_refused():

@@ -3,7 +3,6 @@ after every one of 100 steps, for every combination of options, with one and
 with several parameter groups; schedulers, closures, state_dict round trips,
 and a table of bad input."""
 
-import copy
 import importlib
 import itertools
 
@@ -12,13 +11,13 @@ import torch
 from torch import nn
 
 from reglab.optim import RMSprop
-from tests.conftest import tolerances
 from tests.optim_parity import (
-    assert_same,
+    SCHEDULERS,
+    check_closure_and_scheduler,
+    check_state_dict_round_trip,
     options_id,
     problem,
     run_both,
-    step,
 )
 
 W = [torch.ones(2, requires_grad=True)]
@@ -80,34 +79,11 @@ def test_matches_torch_several_groups(momentum, dtype, device):
               device)
 
 
-@pytest.mark.parametrize("scheduler", ["StepLR", "LambdaLR"])
+@pytest.mark.parametrize("scheduler", sorted(SCHEDULERS))
 def test_closure_and_scheduler(scheduler):
-    make = {
-        "StepLR": lambda o: torch.optim.lr_scheduler.StepLR(
-            o, step_size=3, gamma=0.5),
-        "LambdaLR": lambda o: torch.optim.lr_scheduler.LambdaLR(
-            o, lambda t: 1 / (1 + t)),
-    }[scheduler]
-    X, y, net_a = problem(torch.float64, "cpu")
-    net_b = copy.deepcopy(net_a)
-    options = dict(lr=0.01, momentum=0.5, weight_decay=0.1)
-    ours = RMSprop(net_a.parameters(), **options)
-    ref = torch.optim.RMSprop(net_b.parameters(), **options)
-    scheds = [make(o) for o in (ours, ref)]
-    for _ in range(10):
-        losses = []
-        for net, opt in ((net_a, ours), (net_b, ref)):
-            def closure(net=net, opt=opt):
-                opt.zero_grad()
-                loss = nn.functional.mse_loss(net(X), y)
-                loss.backward()
-                return loss
-            losses.append(opt.step(closure))
-        for s in scheds:
-            s.step()
-        torch.testing.assert_close(losses[0], losses[1])
-        assert ours.param_groups[0]["lr"] == ref.param_groups[0]["lr"]
-    assert_same(net_a, ours, net_b, ref, tolerances(torch.float64))
+    check_closure_and_scheduler(
+        RMSprop, torch.optim.RMSprop,
+        dict(lr=0.01, momentum=0.5, weight_decay=0.1), scheduler)
 
 
 def test_skips_parameters_without_grad():
@@ -122,29 +98,9 @@ def test_skips_parameters_without_grad():
 
 
 def test_state_dict_round_trip_continues_torch_trajectory():
-    X, y, net_a = problem(torch.float64, "cpu")
-    net_b = copy.deepcopy(net_a)
-    options = dict(lr=0.01, alpha=0.9, momentum=0.5, weight_decay=0.1)
-    ours = RMSprop(net_a.parameters(), **options)
-    ref = torch.optim.RMSprop(net_b.parameters(), **options)
-    for _ in range(5):
-        step(net_a, ours, X, y)
-        step(net_b, ref, X, y)
-    saved = copy.deepcopy(ours.state_dict())
-    ours = RMSprop(net_a.parameters())  # options come from `saved`
-    ours.load_state_dict(saved)
-    assert ours.param_groups[0]["momentum"] == 0.5
-    # PyTorch's optimizer accepts our state_dict too: same key names.
-    net_c = copy.deepcopy(net_a)
-    theirs = torch.optim.RMSprop(net_c.parameters())
-    theirs.load_state_dict(copy.deepcopy(saved))
-    tol = tolerances(torch.float64)
-    for _ in range(5):
-        step(net_a, ours, X, y)
-        step(net_b, ref, X, y)
-        step(net_c, theirs, X, y)
-        assert_same(net_a, ours, net_b, ref, tol)
-        assert_same(net_c, theirs, net_b, ref, tol)
+    check_state_dict_round_trip(
+        RMSprop, torch.optim.RMSprop,
+        dict(lr=0.01, alpha=0.9, momentum=0.5, weight_decay=0.1))
 
 
 def test_sparse_gradient_is_refused():
