@@ -2,7 +2,6 @@
 every one of 100 steps, for every combination of options, with one and with
 several parameter groups."""
 
-import copy
 import importlib
 import itertools
 
@@ -11,7 +10,11 @@ import torch
 from torch import nn
 
 from reglab import SGD
-from tests.optim_parity import problem, run_both
+from tests.optim_parity import (
+    check_closure_and_scheduler,
+    problem,
+    run_both,
+)
 
 OPTIONS = [
     dict(momentum=m, dampening=d, weight_decay=wd, nesterov=n)
@@ -44,27 +47,8 @@ def test_matches_torch_several_groups(options, device):
 
 
 def test_closure_and_scheduler():
-    X, y, net_a = problem(torch.float64, "cpu")
-    net_b = copy.deepcopy(net_a)
-    ours = SGD(net_a.parameters(), lr=0.1, momentum=0.5)
-    ref = torch.optim.SGD(net_b.parameters(), lr=0.1, momentum=0.5)
-    sched = [torch.optim.lr_scheduler.StepLR(o, step_size=3, gamma=0.5)
-             for o in (ours, ref)]
-    for _ in range(10):
-        losses = []
-        for net, opt in ((net_a, ours), (net_b, ref)):
-            def closure(net=net, opt=opt):
-                opt.zero_grad()
-                loss = nn.functional.mse_loss(net(X), y)
-                loss.backward()
-                return loss
-            losses.append(opt.step(closure))
-        for s in sched:
-            s.step()
-        torch.testing.assert_close(losses[0], losses[1])
-    assert ours.param_groups[0]["lr"] == ref.param_groups[0]["lr"]
-    for pa, pb in zip(net_a.parameters(), net_b.parameters()):
-        torch.testing.assert_close(pa, pb)
+    check_closure_and_scheduler(SGD, torch.optim.SGD,
+                                dict(lr=0.1, momentum=0.5), "StepLR")
 
 
 def test_skips_parameters_without_grad():
