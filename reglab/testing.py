@@ -147,7 +147,7 @@ called: write it yourself.
                 # calls through other names with a torch function mode.
                 own = attr in getattr(owner, "__dict__", {})
                 undo.append(("attr", owner, attr, target, own))
-                setattr(owner, attr, make_raiser(path))
+                _setattr(owner, attr, make_raiser(path))
                 builtins[target] = path
         with (_ForbidTorch(builtins, reason) if builtins
               else contextlib.nullcontext()):
@@ -162,9 +162,26 @@ called: write it yourself.
             elif kind == "code":
                 obj.__code__ = old[0]
             elif old[2]:  # "attr", the owner's own attribute
-                setattr(obj, old[0], old[1])
+                _setattr(obj, old[0], old[1])
             else:  # "attr" inherited by the owner: remove the shadow
-                delattr(obj, old[0])
+                _delattr(obj, old[0])
+
+
+def _setattr(owner, name: str, value) -> None:
+    """``setattr`` that also works on a module made read-only while a
+    notebook is graded (the grader protects the modules the tests use by
+    giving them a ``__setattr__`` that refuses)."""
+    if isinstance(owner, types.ModuleType):
+        types.ModuleType.__setattr__(owner, name, value)
+    else:
+        setattr(owner, name, value)
+
+
+def _delattr(owner, name: str) -> None:
+    if isinstance(owner, types.ModuleType):
+        types.ModuleType.__delattr__(owner, name)
+    else:
+        delattr(owner, name)
 
 
 class _ForbidTorch(torch.overrides.TorchFunctionMode):

@@ -15,9 +15,22 @@ instructor sources and nbgrader's ``gradebook.db``, ``submitted/``,
     ``<student>_<anything>.ipynb`` (as most learning-management systems
     export them), a folder of such notebooks, or a ``.zip`` of them.
 ``grade DIR [ASSIGNMENT...]``
-    autogrades every submission of each assignment (default: all that have
-    submissions), writes the feedback HTML and exports ``grades.csv``;
-    prints the seconds per submission.
+    runs every submission of each assignment (default: all that have
+    submissions) in its own sandbox, several at a time (``--jobs``, default:
+    one per core), then lets nbgrader's autograde score the outputs, writes
+    the feedback HTML and exports ``grades.csv``; prints a summary per
+    assignment that names the submissions that crashed, hit a limit or had
+    a cell refused.
+
+Student code never runs outside the sandbox (``grading/sandbox.py``,
+Debian's ``bubblewrap``); the grading folder's ``nbgrader_config.py`` makes
+``nbgrader autograde`` replay the sandbox's outputs instead of executing
+(``grading/replay.py``). Without ``bwrap`` the ``grade`` command refuses to
+run, unless ``--unsafe-no-sandbox`` is given (trusted notebooks only: the
+code then runs with the instructor's rights). A broken submission costs its
+student the cells that did not complete, never the class: the command
+exits non-zero only for an instructor-side error (unknown assignment,
+missing sandbox, broken configuration).
 
 Usage::
 
@@ -29,6 +42,10 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
+import html
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -40,9 +57,30 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import exercises  # noqa: E402  (tools/exercises.py)
+from grading import sandbox  # noqa: E402  (tools/grading/)
 
 REPO = exercises.REPO
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]*")
+TOOLS = Path(__file__).resolve().parent
+SANDBOX_DIR = "sandbox"  # executed notebooks, per student and assignment
+REPLAY_CONFIG = f"""
+
+# --- Added by tools/grade.py setup. Student code runs only in the sandbox
+# (tools/grade.py grade); nbgrader autograde replays the sandbox's outputs
+# and never starts a kernel of its own here.
+import sys as _sys
+_sys.path.insert(0, {str(TOOLS)!r})
+from grading.replay import Replay  # noqa: E402
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (  # noqa: E402
+    AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput,
+    SaveAutoGrades)
+
+c.Autograde.autograde_preprocessors = [
+    Replay, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+    SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+c.Replay.directory = {SANDBOX_DIR!r}
+"""
 
 
 def nbgrader(folder: Path, *args: str) -> str:
@@ -67,7 +105,9 @@ def setup(folder: Path, course: Path = REPO,
     assignment); return the assignment names."""
     folder = Path(folder).expanduser().resolve()
     folder.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(course / exercises.CONFIG_FILE, folder)
+    config = (course / exercises.CONFIG_FILE).read_text("utf-8")
+    (folder / exercises.CONFIG_FILE).write_text(config + REPLAY_CONFIG,
+                                                "utf-8")
     shutil.rmtree(folder / exercises.SOURCE_DIR, ignore_errors=True)
     shutil.copytree(course / exercises.SOURCE_DIR,
                     folder / exercises.SOURCE_DIR,
@@ -149,32 +189,139 @@ def collect(folder: Path, assignment: str, paths: list[Path]) -> list[str]:
     return sorted(seen)
 
 
+def _run_one(folder: Path, student: str, assignment: str, notebook: str,
+             limits: sandbox.Limits, unsafe: bool) -> dict:
+    """Execute one submission in its sandbox (in a child process, so that
+    nothing a submission does can stop the grader); return its status."""
+    submitted = folder / "submitted" / student / assignment / notebook
+    out = folder / SANDBOX_DIR / student / assignment / notebook
+    status_file = out.with_suffix(".status.json")
+    for stale in (out, status_file):
+        stale.unlink(missing_ok=True)
+    cmd = [sys.executable, str(TOOLS / "grading" / "execute.py"),
+           str(submitted),
+           str(folder / exercises.SOURCE_DIR / assignment / notebook),
+           str(out), "--limits", json.dumps(vars(limits))]
+    if unsafe:
+        cmd.append("--unsafe-no-sandbox")
+    try:
+        run = subprocess.run(cmd, capture_output=True, text=True,
+                             timeout=limits.notebook_timeout + 300)
+        problem = None if run.returncode == 0 else (
+            f"the grader failed on this notebook (exit {run.returncode}): "
+            + (run.stderr.strip().splitlines() or ["no message"])[-1])
+    except subprocess.TimeoutExpired:
+        problem = "the grader stopped this notebook: it ran too long"
+    if problem is None and status_file.is_file():
+        return json.loads(status_file.read_text("utf-8"))
+    status = {"events": [problem or "the grader wrote no result"],
+              "refused": [], "readable": True}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.unlink(missing_ok=True)  # Replay then marks every cell "not run"
+    status_file.write_text(json.dumps(status))
+    return status
+
+
+def _feedback_page(folder: Path, student: str, assignment: str,
+                   notebook: str, sentences: list[str]) -> None:
+    """A minimal feedback page where nbgrader could write none."""
+    page = (folder / "feedback" / student / assignment
+            / Path(notebook).with_suffix(".html"))
+    if page.exists():
+        return
+    page.parent.mkdir(parents=True, exist_ok=True)
+    items = "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
+    page.write_text(
+        f"<!DOCTYPE html><html lang='en'><meta charset='utf-8'><title>"
+        f"{html.escape(assignment)}: feedback</title><h1>"
+        f"{html.escape(assignment)}</h1><p>Your notebook could not be "
+        f"graded, so it scores 0:</p><ul>{items}</ul></html>", "utf-8")
+
+
 def grade(folder: Path, names: list[str] | None = None,
-          timeout: int | None = None) -> dict[str, dict]:
-    """Autograde, write feedback and export ``grades.csv``.
+          timeout: int | None = None, jobs: int | None = None,
+          limits: sandbox.Limits | None = None,
+          unsafe_no_sandbox: bool = False) -> dict[str, dict]:
+    """Run every submission in its sandbox, autograde, write feedback and
+    export ``grades.csv``.
+
+    Args:
+        folder: the grading folder.
+        names: the assignments (default: all with submissions).
+        timeout: seconds per cell (default: ``limits.cell_timeout``).
+        jobs: submissions run at once (default: the number of cores).
+        limits: the sandbox's limits (default: :class:`sandbox.Limits`).
+        unsafe_no_sandbox: run student code without the sandbox, with the
+            instructor's rights (trusted notebooks only).
 
     Returns:
-        assignment -> {"submissions": n, "seconds": autograde seconds}.
+        assignment -> {"submissions": n, "seconds": s, "problems":
+        {student: [sentences]}}.
+
+    Raises:
+        RuntimeError: the sandbox is missing, or nbgrader cannot export.
+        ValueError: an unknown assignment or one without submissions.
     """
     folder = Path(folder).expanduser().resolve()
+    limits = limits or sandbox.Limits()
+    if timeout is not None:
+        limits = sandbox.Limits(**{**vars(limits), "cell_timeout": timeout})
+    if not unsafe_no_sandbox:
+        sandbox.require_bwrap()
+    config = folder / exercises.CONFIG_FILE
+    if not config.is_file() or "grading.replay" not in config.read_text(
+            "utf-8"):
+        raise RuntimeError(f"{folder} is not a grading folder made by "
+                           "`grade.py setup` (its nbgrader_config.py does "
+                           "not replay the sandbox); run setup first")
     submitted = folder / "submitted"
     if names is None:
         names = sorted({p.parent.name
                         for p in submitted.glob("*/*/*.ipynb")})
-    report = {}
+    work = []
     for name in names:
-        n = len(list(submitted.glob(f"*/{name}/*.ipynb")))
-        if n == 0:
+        notebook = notebook_name(folder, name)
+        students = sorted(p.parent.parent.name for p in
+                          submitted.glob(f"*/{name}/{notebook}"))
+        if not students:
             raise ValueError(f"assignment={name!r}: no submissions in "
                              f"{submitted}/<student>/{name}/")
-        extra = [] if timeout is None else [f"--Execute.timeout={timeout}"]
-        start = time.perf_counter()
-        nbgrader(folder, "autograde", name, *extra)
-        seconds = time.perf_counter() - start
-        nbgrader(folder, "generate_feedback", name)
-        report[name] = {"submissions": n, "seconds": seconds}
+        work += [(student, name, notebook) for student in students]
+    jobs = jobs or os.cpu_count() or 1
+    start = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+        statuses = dict(zip(work, pool.map(
+            lambda w: _run_one(folder, *w, limits, unsafe_no_sandbox),
+            work)))
+    run_seconds = time.perf_counter() - start
+    report = {}
+    for name in names:
+        mine = {w: s for w, s in statuses.items() if w[1] == name}
+        began = time.perf_counter()
+        logs = [_nbgrader_lenient(folder, "autograde", name),
+                _nbgrader_lenient(folder, "generate_feedback", name)]
+        problems = {}
+        for (student, _, notebook), status in mine.items():
+            sentences = status.get("refused", []) + status.get("events", [])
+            if sentences:
+                problems[student] = sentences
+            _feedback_page(folder, student, name, notebook,
+                           sentences or ["nbgrader could not grade it"])
+        share = run_seconds * len(mine) / max(1, len(work))
+        report[name] = {"submissions": len(mine),
+                        "seconds": share + time.perf_counter() - began,
+                        "problems": problems, "log": "\n".join(logs)}
     nbgrader(folder, "export", "--to", "grades.csv")
     return report
+
+
+def _nbgrader_lenient(folder: Path, *args: str) -> str:
+    """Run nbgrader; a failure on some notebooks is logged, not raised
+    (nbgrader goes on with the others and exits 1 at the end)."""
+    try:
+        return nbgrader(folder, *args)
+    except RuntimeError as error:
+        return str(error)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -190,6 +337,16 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("grade", help="autograde, feedback, grades.csv")
     p.add_argument("folder", type=Path)
     p.add_argument("assignments", nargs="*")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="submissions run at once (default: one per core)")
+    p.add_argument("--memory", type=int, default=sandbox.Limits.memory,
+                   help="MiB of memory per submission (default %(default)s)")
+    p.add_argument("--timeout", type=int,
+                   default=sandbox.Limits.cell_timeout,
+                   help="seconds per cell (default %(default)s)")
+    p.add_argument("--unsafe-no-sandbox", action="store_true",
+                   help="UNSAFE: run student code with your own rights, "
+                        "without the sandbox (trusted notebooks only)")
     args = parser.parse_args(argv)
     try:
         if args.command == "setup":
@@ -201,11 +358,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{len(students)} submissions of {args.assignment} "
                   "filed: " + ", ".join(students))
         elif args.command == "grade":
-            report = grade(args.folder, args.assignments or None)
+            if args.unsafe_no_sandbox:
+                print("grade.py grade: WARNING: --unsafe-no-sandbox runs "
+                      "the students' code with your rights", file=sys.stderr)
+            report = grade(args.folder, args.assignments or None,
+                           jobs=args.jobs,
+                           limits=sandbox.Limits(memory=args.memory,
+                                                 cell_timeout=args.timeout),
+                           unsafe_no_sandbox=args.unsafe_no_sandbox)
             for name, r in report.items():
                 print(f"{name}: {r['submissions']} submissions in "
                       f"{r['seconds']:.1f} s "
                       f"({r['seconds'] / r['submissions']:.1f} s each)")
+                for student, sentences in sorted(r["problems"].items()):
+                    print(f"  {student}: " + "; ".join(sentences))
             print(f"grades: {Path(args.folder) / 'grades.csv'}; feedback: "
                   f"{Path(args.folder) / 'feedback'}/<student>/")
     except (ValueError, RuntimeError) as error:
