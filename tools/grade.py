@@ -190,7 +190,7 @@ def collect(folder: Path, assignment: str, paths: list[Path]) -> list[str]:
 
 
 def _run_one(folder: Path, student: str, assignment: str, notebook: str,
-             limits: sandbox.Limits, unsafe: bool) -> dict:
+             limits: sandbox.Limits, unsafe: tuple[bool, bool]) -> dict:
     """Execute one submission in its sandbox (in a child process, so that
     nothing a submission does can stop the grader); return its status."""
     submitted = folder / "submitted" / student / assignment / notebook
@@ -202,8 +202,10 @@ def _run_one(folder: Path, student: str, assignment: str, notebook: str,
            str(submitted),
            str(folder / exercises.SOURCE_DIR / assignment / notebook),
            str(out), "--limits", json.dumps(vars(limits))]
-    if unsafe:
+    if unsafe[0]:
         cmd.append("--unsafe-no-sandbox")
+    if unsafe[1]:
+        cmd.append("--unsafe-no-screen")
     try:
         run = subprocess.run(cmd, capture_output=True, text=True,
                              timeout=limits.notebook_timeout + 300)
@@ -220,6 +222,49 @@ def _run_one(folder: Path, student: str, assignment: str, notebook: str,
     out.unlink(missing_ok=True)  # Replay then marks every cell "not run"
     status_file.write_text(json.dumps(status))
     return status
+
+
+def _execute_in_worker(folder: Path, student: str, assignment: str,
+                       notebook: str, limits: sandbox.Limits,
+                       unsafe: tuple[bool, bool]) -> dict:
+    from grading.execute import execute_submission
+
+    out = folder / SANDBOX_DIR / student / assignment / notebook
+    return execute_submission(
+        folder / "submitted" / student / assignment / notebook,
+        folder / exercises.SOURCE_DIR / assignment / notebook, out, limits,
+        bwrap=None if unsafe[0] else "auto", use_screen=not unsafe[1])
+
+
+def _run_all(folder: Path, work: list[tuple[str, str, str]],
+             limits: sandbox.Limits, unsafe: tuple[bool, bool], jobs: int
+             ) -> dict[tuple[str, str, str], dict]:
+    """Run every submission in its sandbox, ``jobs`` at a time, in worker
+    processes that each start one sandboxed kernel after another. A
+    submission whose worker fails is run again alone in a child process
+    (:func:`_run_one`), so one broken notebook never stops the others."""
+    import multiprocessing
+
+    statuses: dict = {}
+    context = multiprocessing.get_context("spawn")
+    try:
+        with concurrent.futures.ProcessPoolExecutor(
+                max_workers=jobs, mp_context=context) as pool:
+            futures = {pool.submit(_execute_in_worker, folder, *w, limits,
+                                   unsafe): w for w in work}
+            for future in concurrent.futures.as_completed(futures):
+                try:
+                    statuses[futures[future]] = future.result()
+                except Exception:  # noqa: BLE001 - retried alone below
+                    pass
+    except concurrent.futures.process.BrokenProcessPool:
+        pass
+    left = [w for w in work if w not in statuses]
+    if left:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+            statuses.update(zip(left, pool.map(
+                lambda w: _run_one(folder, *w, limits, unsafe), left)))
+    return statuses
 
 
 def _feedback_page(folder: Path, student: str, assignment: str,
@@ -241,7 +286,8 @@ def _feedback_page(folder: Path, student: str, assignment: str,
 def grade(folder: Path, names: list[str] | None = None,
           timeout: int | None = None, jobs: int | None = None,
           limits: sandbox.Limits | None = None,
-          unsafe_no_sandbox: bool = False) -> dict[str, dict]:
+          unsafe_no_sandbox: bool = False, unsafe_no_screen: bool = False
+          ) -> dict[str, dict]:
     """Run every submission in its sandbox, autograde, write feedback and
     export ``grades.csv``.
 
@@ -253,6 +299,8 @@ def grade(folder: Path, names: list[str] | None = None,
         limits: the sandbox's limits (default: :class:`sandbox.Limits`).
         unsafe_no_sandbox: run student code without the sandbox, with the
             instructor's rights (trusted notebooks only).
+        unsafe_no_screen: run answers the static screen would refuse (to
+            test the sandbox alone).
 
     Returns:
         assignment -> {"submissions": n, "seconds": s, "problems":
@@ -289,10 +337,8 @@ def grade(folder: Path, names: list[str] | None = None,
         work += [(student, name, notebook) for student in students]
     jobs = jobs or os.cpu_count() or 1
     start = time.perf_counter()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-        statuses = dict(zip(work, pool.map(
-            lambda w: _run_one(folder, *w, limits, unsafe_no_sandbox),
-            work)))
+    statuses = _run_all(folder, work, limits,
+                        (unsafe_no_sandbox, unsafe_no_screen), jobs)
     run_seconds = time.perf_counter() - start
     report = {}
     for name in names:
@@ -347,6 +393,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--unsafe-no-sandbox", action="store_true",
                    help="UNSAFE: run student code with your own rights, "
                         "without the sandbox (trusted notebooks only)")
+    p.add_argument("--unsafe-no-screen", action="store_true",
+                   help="UNSAFE: run answers the static screen would refuse "
+                        "(to test the sandbox on its own)")
     args = parser.parse_args(argv)
     try:
         if args.command == "setup":
@@ -365,7 +414,8 @@ def main(argv: list[str] | None = None) -> int:
                            jobs=args.jobs,
                            limits=sandbox.Limits(memory=args.memory,
                                                  cell_timeout=args.timeout),
-                           unsafe_no_sandbox=args.unsafe_no_sandbox)
+                           unsafe_no_sandbox=args.unsafe_no_sandbox,
+                           unsafe_no_screen=args.unsafe_no_screen)
             for name, r in report.items():
                 print(f"{name}: {r['submissions']} submissions in "
                       f"{r['seconds']:.1f} s "

@@ -89,6 +89,24 @@ def _reglab_guard():
                     pass
         seen[0] = len(sys.modules)
 
+    # sys.modules and builtins entries as they are now: put back before
+    # every import (each test cell starts by importing its helpers)
+    import builtins
+    modules = {name: module for name, module in sys.modules.items()
+               if name.split(".")[0] in protected}
+    names = dict(vars(builtins))
+
+    def restore():
+        for name, module in modules.items():
+            if sys.modules.get(name) is not module:
+                sys.modules[name] = module
+        space = vars(builtins)
+        for name, value in names.items():
+            if space.get(name) is not value and not name.startswith("_") \
+                    and name not in ("get_ipython", "display", "exit",
+                                     "quit"):
+                space[name] = value
+
     deny = frozenset({"sys.settrace", "sys.setprofile", "sys.addaudithook",
                       "gc.get_referrers", "gc.get_referents",
                       "gc.get_objects", "sys._current_frames"})
@@ -96,6 +114,7 @@ def _reglab_guard():
     def hook(event, args):
         if event == "import":
             freeze()
+            restore()
         elif event in deny:
             raise RuntimeError(f"{event} is not allowed while the notebook "
                                "is graded")
@@ -277,6 +296,7 @@ def run_notebook(nb: nbformat.NotebookNode, limits: sandbox.Limits,
                  workdir: Path) -> tuple[nbformat.NotebookNode, list[str]]:
     """Execute ``nb`` (in place) cell by cell; return it and the events
     (one sentence each: deaths, time limits, output cuts)."""
+    from jupyter_core.utils import run_sync
     from nbclient.exceptions import DeadKernelError
 
     token = secrets.token_hex(16)
@@ -305,9 +325,11 @@ def run_notebook(nb: nbformat.NotebookNode, limits: sandbox.Limits,
         try:
             with client.setup_kernel(stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL):
-                client.kc.execute_interactive(GUARD, silent=True,
-                                              store_history=False,
-                                              timeout=120)
+                reply = run_sync(client.kc.execute_interactive)(
+                    GUARD, silent=True, store_history=False, timeout=120)
+                if reply["content"].get("status") != "ok":
+                    raise RuntimeError("the grader's guard failed: "
+                                       f"{reply['content'].get('evalue')}")
                 for i in code_cells:
                     if i in failed:
                         continue
