@@ -103,7 +103,10 @@ def mse_loss(input: torch.Tensor, target: torch.Tensor, *,
 def _shift_and_log_norm(z: torch.Tensor, dim: int):
     """The two halves of a stable log-softmax along ``dim``: the shifted
     logits z - m and log Σ_k exp(z_k - m) (kept as a size-1 dim)."""
-    m = z.detach().amax(dim=dim, keepdim=True)  # m = max_k z_k, a constant
+    if z.numel() == 0:  # amax refuses an empty dim; any m gives the
+        m = z.detach().sum(dim=dim, keepdim=True)  # same empty result: 0
+    else:
+        m = z.detach().amax(dim=dim, keepdim=True)  # m = max_k z_k, a constant
     m = torch.where(m.isfinite(), m, torch.zeros_like(m))  # ±inf → 0
     shifted = z - m  # z_c - m  (every exponent ≤ 0)
     log_norm = shifted.exp().sum(dim=dim, keepdim=True).log()  # log Σe^(z-m)
@@ -123,6 +126,8 @@ def log_softmax(logits: torch.Tensor, dim: int = -1) -> torch.Tensor:
     it carries no gradient); an infinite maximum is replaced by 0, as
     ``torch.logsumexp`` does. The result is finite for logits of
     magnitude :math:`10^4` (the naive formula overflows to ``inf``/``nan``).
+    An empty tensor, also one whose dimension ``dim`` has size 0, gives an
+    empty result of the same shape, as in torch.
 
     Args:
         logits: the logits :math:`z`, a floating-point tensor.

@@ -107,6 +107,33 @@ def test_log_softmax_matches_torch(shape, dim, seed, dtype, device):
                           lambda z: F.log_softmax(z, dim), (z,), dtype)
 
 
+EMPTY_SHAPES = [((5, 0, 0), 1), ((5, 0, 0), -1), ((5, 0, 0), 0), ((0,), 0),
+                ((3, 0), 1), ((0, 3), 0), ((0, 3), 1)]
+
+
+@pytest.mark.parametrize("shape, dim", EMPTY_SHAPES)
+def test_log_softmax_of_an_empty_tensor_matches_torch(shape, dim, dtype,
+                                                      device):
+    """An empty tensor, also one whose softmax dimension has size 0, gives
+    the empty result of F.log_softmax (not an IndexError from amax)."""
+    z = _randn(shape, dtype, device, 0)
+    out = log_softmax(z, dim)
+    assert out.shape == shape
+    _check_value_and_grad(lambda z: log_softmax(z, dim),
+                          lambda z: F.log_softmax(z, dim), (z,), dtype)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_with_no_classes_matches_torch(reduction, device):
+    """Logits with C = 0 classes and an empty target: torch returns nan
+    for "mean" (0 / 0), 0 for "sum" and an empty tensor for "none"."""
+    z = _randn((5, 0, 0), torch.float32, device, 0)
+    y = torch.zeros(5, 0, dtype=torch.long, device=device)
+    torch.testing.assert_close(
+        cross_entropy(z, y, reduction=reduction),
+        F.cross_entropy(z, y, reduction=reduction), equal_nan=True)
+
+
 CE_SHAPES = [((6, 4), (6,)), ((3, 5, 2), (3, 2)), ((2, 3, 2, 4), (2, 2, 4)),
              ((5,), ())]
 
