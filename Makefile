@@ -16,7 +16,7 @@ help:
 	@echo "make check NB=exercises/<a>/<nb>.ipynb   (students) run a notebook's tests"
 	@echo "make grading-setup [GRADING=~/grading]   (instructors) create the grading folder"
 	@echo "make collect A=<assignment> FROM=<folder|zip> [GRADING=...]"
-	@echo "make grade [A=<assignment>] [GRADING=...]  autograde, feedback, grades.csv"
+	@echo "make grade [A=<assignment>] [GRADING=...] [GRADE_FLAGS=...]  sandboxed autograde, feedback, grades.csv"
 	@echo "make po         update the Chinese .po catalogs after editing"
 	@echo "make lint       ruff"
 
@@ -57,8 +57,10 @@ collect: env
 	@test -n "$(A)" -a -n "$(FROM)" || { echo "usage: make collect A=<assignment> FROM=<folder or .zip of <student>_*.ipynb>"; exit 2; }
 	$(BIN)/python tools/grade.py collect $(GRADING) $(A) $(FROM)
 
+# Needs bubblewrap (apt-get install bubblewrap). GRADE_FLAGS: e.g.
+# "--jobs 8 --memory 2048 --timeout 60" (see tools/grade.py grade --help).
 grade: env
-	$(BIN)/python tools/grade.py grade $(GRADING) $(A)
+	$(BIN)/python tools/grade.py grade $(GRADING) $(A) $(GRADE_FLAGS)
 
 # The browser tests save screenshots in _build/screenshots; the README
 # shows the copies in docs/screenshots.

@@ -65,6 +65,50 @@ def test_every_message_translated_and_not_fuzzy(built):
     assert build_book.untranslated_captions("zh_CN") == []
 
 
+CATALOGS = sorted((build_book.LOCALES / "zh_CN").rglob("*.po"))
+
+
+def test_catalogs_pass_msgfmt_check():
+    """Every catalog compiles under ``msgfmt --check`` (format strings,
+    header, plural forms): Babel's stray ``python-format`` flags on prose
+    with percent signs once made twelve messages fatal errors."""
+    msgfmt = shutil.which("msgfmt")
+    if msgfmt is None:
+        pytest.skip("msgfmt not installed (apt-get install gettext; "
+                    ".ci/run does)")
+    assert CATALOGS, "no .po catalogs found"
+    errors = []
+    for po in CATALOGS:
+        proc = subprocess.run([msgfmt, "--check", "-o", "/dev/null",
+                               str(po)], capture_output=True, text=True)
+        if proc.returncode != 0:
+            errors += [line for line in proc.stderr.splitlines()
+                       if "warning:" not in line] or [f"{po}: rc "
+                                                      f"{proc.returncode}"]
+    assert not errors, "msgfmt --check failed:\n" + "\n".join(errors)
+
+
+def test_update_po_strips_python_format_flags(tmp_path):
+    """``--update-po`` removes the flag that makes msgfmt fail, and leaves
+    the rest of the catalog as it was."""
+    src = tmp_path / "zh_CN" / "LC_MESSAGES" / "book" / "x.po"
+    src.parent.mkdir(parents=True)
+    src.write_text(
+        'msgid ""\nmsgstr ""\n'
+        '"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+        '#, python-brace-format, python-format\n'
+        'msgid "About 40% of {eq}`eq-a` is a rather long line that would be '
+        'wrapped at 78 characters"\n'
+        'msgstr "{eq}`eq-a`的约 40%"\n\n'
+        '#, python-format\nmsgid "50 % of"\nmsgstr "50 %"\n',
+        encoding="utf-8")
+    assert build_book.strip_format_flags(tmp_path) == [src]
+    po = polib.pofile(str(src))
+    assert [e.flags for e in po] == [["python-brace-format"], []]
+    assert "wrapped at 78 characters\"\n" in src.read_text(encoding="utf-8")
+    assert build_book.strip_format_flags(tmp_path) == []
+
+
 def test_gate_reports_untranslated_and_fuzzy(tmp_path):
     """The build's own check catches a fuzzy and an empty translation."""
     pot_dir = tmp_path / "pot"

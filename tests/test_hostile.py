@@ -116,13 +116,12 @@ for owner, name in ((reglab.testing, "forbid"),
         done.append(name)
     except AttributeError:
         pass
+print("{SEEN}", done)
 fake = types.ModuleType("reglab.testing")
 fake.forbid = fake.assert_close = nothing
 fake.DelegationError = AssertionError
 sys.modules["reglab.testing"] = fake
-builtins.abs = lambda x: 0
-builtins.isinstance = lambda *a: True
-print("{SEEN}", done)
+builtins.abs = lambda x: 0  # every fraction "close enough"
 '''
 
 HOOKS_EXC = f'''
@@ -213,6 +212,13 @@ def strip(source: str) -> str:
 def answer(solution, grade_id: str) -> str:
     """The reference answer of one cell."""
     return next(strip(c.source) for c in solution.cells if c.id == grade_id)
+
+
+def wrong_dropout() -> str:
+    """Keeps with probability p: fails only the fraction-of-zeros checks,
+    which use abs()."""
+    from tests.assignments import ch06_dropout
+    return ch06_dropout.MUTANTS["do-p-is-keep-probability"][0]
 
 
 def wrong_module() -> str:
@@ -409,6 +415,9 @@ def sandbox_run(material, tmp_path_factory):
         "patcher": notebook(release, solution, "reference",
                             replace={"dropout": delegating_dropout()},
                             attack=PATCH_CHECKS),
+        "patcher-abs": notebook(release, solution, "reference",
+                                replace={"dropout": wrong_dropout()},
+                                attack=PATCH_CHECKS),
         "exits": notebook(release, solution, "reference",
                           replace={"dropout_moments": answer(
                               solution, "dropout_moments") + EXIT}),
@@ -500,6 +509,9 @@ def test_sandbox_run_succeeds(sandbox_run):
     ("loops", ()), ("network", ()),
     ("reader", "all"), ("package-path", "all"), ("patcher", "all"),
     ("exits", TASK3), ("hooks-exc", TASK2),
+    # the mutant's own failures (tests/assignments/ch06_dropout.py)
+    ("patcher-abs", ("test_dropout_visible", "test_dropout_hidden",
+                     "test_module_hidden", "test_moments_visible")),
 ])
 def test_sandbox_scores(sandbox_run, student, lost):
     points = sandbox_run["points"]
@@ -519,7 +531,8 @@ def test_sandbox_hides_and_protects_files(sandbox_run):
 
 
 def test_sandbox_guard_refuses_patches(sandbox_run):
-    assert sandbox_run["reports"]["patcher"] == [f"{SEEN} []"]
+    for student in ("patcher", "patcher-abs"):
+        assert sandbox_run["reports"][student] == [f"{SEEN} []"], student
 
 
 def test_sandbox_no_network(sandbox_run):

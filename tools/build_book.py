@@ -9,7 +9,9 @@ Steps (each fails loudly):
 3. Every message must have a non-fuzzy Chinese translation in
    ``book/locales/zh_CN``; otherwise the build stops and lists what is
    missing. ``--update-po`` instead merges new messages into the catalogs
-   (``sphinx-intl update``) for a translator to fill in.
+   (``sphinx-intl update``) for a translator to fill in, and removes the
+   ``python-format`` flags Babel puts on prose with percent signs (they
+   make ``msgfmt --check`` fail).
 4. ``sphinx-build -W --keep-going -n`` builds ``_build/html/en`` (where
    the notebooks execute, into a cache shared with the next step) and
    ``_build/html/zh``: any warning or notebook error fails the build.
@@ -125,6 +127,31 @@ def untranslated(pot_dir: Path, lang: str,
                 problems.append(f"{rel}: untranslated or fuzzy: {short!r}")
     problems += untranslated_captions(lang, locales)
     return problems
+
+
+def strip_format_flags(catalogs: Path) -> list[Path]:
+    """Remove the ``python-format`` flag from every entry of the .po files
+    under ``catalogs``; return the files changed.
+
+    Babel flags prose such as "50 % of" or "% i" as a Python format string,
+    and ``msgfmt --check`` then rejects a translation that does not repeat
+    the "directive". The book's messages are never %-formatted, so the flag
+    is always wrong; ``sphinx-intl update`` re-adds it on every merge.
+    """
+    import polib
+
+    changed = []
+    for path in sorted(catalogs.rglob("*.po")):
+        po = polib.pofile(str(path), wrapwidth=0)  # sphinx-intl: no wrapping
+        touched = False
+        for entry in po:
+            if "python-format" in entry.flags:
+                entry.flags.remove("python-format")
+                touched = True
+        if touched:
+            po.save()
+            changed.append(path)
+    return changed
 
 
 def toc_captions() -> list[str]:
@@ -266,6 +293,7 @@ def main() -> int:
         run([str(Path(sys.executable).parent / "sphinx-intl"), "update",
              "-p", str(pot), "-d", str(LOCALES), "-l", "zh_CN",
              "--line-width", "0", "--no-obsolete"])
+        strip_format_flags(LOCALES / "zh_CN")
         left = untranslated(pot, "zh_CN")
         print(f"{len(left)} message(s) still to translate or un-fuzzy.")
         return 0

@@ -241,6 +241,17 @@ def validate(notebook: Path, invert: bool = False,
     return Validator(config=config).validate(str(Path(notebook).resolve()))
 
 
+def screen_notebook(notebook: Path) -> list[str]:
+    """The grader's static screen applied to a student's notebook: one
+    sentence per answer cell that grading would refuse to run."""
+    sys.path.insert(0, str(REPO / "tools"))
+    from grading import execute
+
+    nb = nbformat.read(notebook, as_version=4)
+    _, refused = execute.build(nb, nb)
+    return refused
+
+
 def main(argv: list[str] | None = None) -> int:
     """The command line; returns the exit status."""
     parser = argparse.ArgumentParser(
@@ -281,6 +292,9 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "validate":
         from nbconvert.filters import strip_ansi
 
+        refused = [] if args.invert else screen_notebook(args.notebook)
+        for sentence in refused:
+            print(sentence)
         results = validate(args.notebook, invert=args.invert)
         for key, cells in results.items():
             print(f"{len(cells)} test cell(s) {key}:")
@@ -290,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
                     error = strip_ansi(cell["raw_error"]).strip()
                     error = error.splitlines()
                     print("    " + (error[-1] if error else "(no message)"))
-        if results:
+        if results or refused:
             return 1
         print("Every test cell " + ("fails." if args.invert else "passes."))
     return 0

@@ -67,8 +67,14 @@ REPLAY_CONFIG = f"""
 
 # --- Added by tools/grade.py setup. Student code runs only in the sandbox
 # (tools/grade.py grade); nbgrader autograde replays the sandbox's outputs
-# and never starts a kernel of its own here.
+# and never starts a kernel of its own here. The course's own settings
+# (an nbgrader exchange: course_id, Exchange.root) go in
+# nbgrader_config_local.py, read first, so that they cannot undo these.
+import os as _os
 import sys as _sys
+if _os.path.isfile("nbgrader_config_local.py"):
+    with open("nbgrader_config_local.py", encoding="utf-8") as _f:
+        exec(_f.read())
 _sys.path.insert(0, {str(TOOLS)!r})
 from grading.replay import Replay  # noqa: E402
 from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402

@@ -363,13 +363,13 @@ def run_notebook(nb: nbformat.NotebookNode, limits: sandbox.Limits,
                         break
                     finally:
                         watchdog.cancel()
-                    stuck = any(o.output_type == "error"
-                                and o.ename == "CellTimeoutError"
-                                for o in cell.outputs)
-                    if time.monotonic() - began >= limits.cell_timeout and \
-                            any(o.output_type == "error"
-                                for o in cell.outputs):
-                        # interrupted at the time limit: say so
+                    if time.monotonic() - began >= limits.cell_timeout:
+                        # Interrupted at the time limit. If the kernel
+                        # answered with an error, it is free again;
+                        # otherwise it is still busy: start a new one.
+                        stuck = not any(o.output_type == "error"
+                                        and o.ename != "CellTimeoutError"
+                                        for o in cell.outputs)
                         message = (f"cell {name!r} was stopped after "
                                    f"{limits.cell_timeout} s (the time limit "
                                    "per cell)")
@@ -377,16 +377,11 @@ def run_notebook(nb: nbformat.NotebookNode, limits: sandbox.Limits,
                                         if o.output_type != "error"]
                         cell.outputs.append(_error("CellTimeoutError",
                                                    message))
-                        if not stuck:
-                            events.append(message)
-                    if stuck:
-                        message = (f"cell {name!r} was stopped after "
-                                   f"{limits.cell_timeout} s (the time limit "
-                                   "per cell)")
-                        failed[i] = _error("CellTimeoutError", message)
                         events.append(message)
-                        restart = True  # the kernel may still be busy
-                        break
+                        if stuck:
+                            failed[i] = cell.outputs[-1]
+                            restart = True
+                            break
                     ran.add(i)
                     if i in client._capped:
                         events.append(f"cell {name!r} printed more than "

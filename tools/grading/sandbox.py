@@ -241,7 +241,9 @@ def kernel_argv(bwrap: str, limits: Limits, rundir: Path,
              "--bind", str(rundir), str(rundir)]
     if notebook is not None:
         args += ["--ro-bind", str(notebook), f"{HOME}/{notebook.name}"]
-    args += ["--chdir", HOME, "--clearenv"]
+    # the sandbox's own root (made of the mount points above) read-only:
+    # only /tmp, the home folder and the kernel's folder can be written
+    args += ["--remount-ro", "/", "--chdir", HOME, "--clearenv"]
     for key, value in _sandbox_env().items():
         args += ["--setenv", key, value]
     nproc = limits.processes

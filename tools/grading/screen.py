@@ -18,8 +18,9 @@ is refused rather than let through:
 * use no reflective or escaping built-in (:data:`DENIED_NAMES`: ``eval``,
   ``exec``, ``getattr``, ``setattr``, ``globals``, ``vars``, ``open``,
   ``__import__``, ``get_ipython``, …) and no dunder name;
-* read no private attribute (``x._y``, ``x.__dict__``; ``__init__`` is the
-  one exception, for ``super().__init__()``), no frame or code attribute
+* read no private attribute (``x._y``, ``x.__dict__``; the exceptions are
+  its own ``self._y``, ``super().__init__()`` and ``__name__``,
+  ``__qualname__``, ``__doc__``), no frame or code attribute
   (``f_back``, ``gi_frame``, ``co_consts``, …) and no attribute of
   :data:`DENIED_ATTRIBUTES` (``sys``, ``os``, ``overrides``, ``library``,
   ``testing``, ``load``, …);
@@ -83,6 +84,8 @@ DENIED_BASES = frozenset({
     "Tensor", "Parameter", "Buffer", "ndarray", "type", "ModuleType",
     "TorchFunctionMode", "TorchDispatchMode", "Function", "generic",
 })
+# Special attributes an answer may read (``type(x).__name__`` in a message).
+READABLE_DUNDERS = frozenset({"__name__", "__qualname__", "__doc__"})
 ALLOWED_DUNDER_METHODS = frozenset({
     "__init__", "__call__", "__repr__", "__str__", "__len__", "__iter__",
     "__next__", "__getitem__", "__contains__",
@@ -247,7 +250,9 @@ class _Screen(ast.NodeVisitor):
                and isinstance(node.value, ast.Name)
                and node.value.id == self.method_self[-1])
         private = attr.startswith("_") and not (
-            attr == "__init__" or (own and not attr.startswith("__")))
+            attr in READABLE_DUNDERS and isinstance(node.ctx, ast.Load)
+            or attr == "__init__"
+            or (own and not attr.startswith("__")))
         if private \
                 or attr in DENIED_ATTRIBUTES \
                 or attr.startswith(DENIED_ATTRIBUTE_PREFIXES):
@@ -418,10 +423,9 @@ def screen(source: str, protected: frozenset[str] = frozenset(),
     Example:
         >>> screen("def f(x):\\n    return x * 2") is None
         True
-        >>> screen("import reglab.testing\\n"
-        ...        "reglab.testing.forbid = None").reason
-        "changes the attribute 'reglab.testing.forbid'; an answer may only \
-set attributes of its own objects (self.x = ...)"
+        >>> screen("import torch\\ntorch.allclose = None").reason
+        "changes the attribute 'torch.allclose'; an answer may only set \
+attributes of its own objects (self.x = ...)"
     """
     python = python_source(source)
     try:
