@@ -5,6 +5,9 @@ solution for ``--students`` students in every assignment (half of them
 with the first task left unanswered, so that failing tests are timed too),
 grades the class and prints the seconds per submission for each
 assignment and the total. Not a test: the numbers go into the README.
+``--unsafe-no-sandbox`` grades the same class without the sandbox, to
+measure what the sandbox costs; ``--jobs 1`` grades one submission at a
+time.
 
     python benchmarks/bench_grading.py --students 30
 """
@@ -50,6 +53,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=30)
     parser.add_argument("--assignments", nargs="*")
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="submissions run at once (default: one per "
+                             "core)")
+    parser.add_argument("--unsafe-no-sandbox", action="store_true",
+                        help="run without the sandbox, to measure its cost")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
         folder, downloads = Path(tmp, "grading"), Path(tmp, "downloads")
@@ -70,7 +78,8 @@ def main() -> int:
                                downloads / name / f"s{i:03d}_{nb_name}")
             grade.collect(folder, name, [downloads / name])
         start = time.perf_counter()
-        report = grade.grade(folder, names)
+        report = grade.grade(folder, names, jobs=args.jobs,
+                             unsafe_no_sandbox=args.unsafe_no_sandbox)
         total = time.perf_counter() - start
     print(f"\n{'assignment':24s}{'submissions':>12s}{'autograde s':>13s}"
           f"{'s / submission':>16s}")

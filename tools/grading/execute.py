@@ -90,7 +90,7 @@ def _reglab_guard():
         seen[0] = len(sys.modules)
 
     # sys.modules and builtins entries as they are now: put back before
-    # every import (each test cell starts by importing its helpers)
+    # every import and every statement IPython compiles
     import builtins
     modules = {name: module for name, module in sys.modules.items()
                if name.split(".")[0] in protected}
@@ -112,8 +112,8 @@ def _reglab_guard():
                       "gc.get_objects", "sys._current_frames"})
 
     def hook(event, args):
-        if event == "import":
-            freeze()
+        if event in ("import", "compile"):  # IPython compiles every
+            freeze()                          # statement before running it
             restore()
         elif event in deny:
             raise RuntimeError(f"{event} is not allowed while the notebook "
@@ -264,7 +264,8 @@ class Kernel:
         if process is not None and process.poll() is None:
             try:
                 process.kill()
-            except OSError:
+                process.wait(timeout=10)  # reap it: no zombie left behind
+            except (OSError, subprocess.TimeoutExpired):
                 pass
         if self.group is not None:
             self.group.close()
