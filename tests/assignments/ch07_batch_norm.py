@@ -1,4 +1,4 @@
-"""Exercise 7 (chapter 7): batch normalisation of (N, C) inputs in
+"""Exercise 7 (chapter 8): batch normalisation of (N, C) inputs in
 training mode (batch statistics, running statistics updated in place) and
 in evaluation mode, and a ``BatchNorm1d`` module with registered buffers
 and ``momentum=None``. See ``tests/assignments/__init__.py`` for what each

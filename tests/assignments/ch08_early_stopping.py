@@ -1,4 +1,4 @@
-"""Exercise 8 (chapter 8): the early-stopping rule as a class
+"""Exercise 8 (chapter 9): the early-stopping rule as a class
 ``EarlyStopper`` (patience, absolute ``min_delta``, "min"/"max", NaN and
 ±inf never improve), ``stop_epoch`` replaying it on a recorded curve, and
 ``snapshot``, a copy of a model's state dict that does not alias the live

@@ -1,4 +1,4 @@
-"""Exercise 9 (chapter 9): random shifts of the 8x8 digits with zeros
+"""Exercise 9 (chapter 10): random shifts of the 8x8 digits with zeros
 coming in (a label-preserving augmentation), the indices of a bootstrap
 sample, soft voting (the mean of the members' softmax probabilities) and
 the variance of an average of M equicorrelated members with the range of

@@ -1,4 +1,4 @@
-"""Exercise 10 (chapter 10): K-fold indices with scikit-learn's fold sizes
+"""Exercise 10 (chapter 11): K-fold indices with scikit-learn's fold sizes
 and order (and a seeded shuffle that leaves the global generators alone),
 the cross-validation score of closed-form ridge regression (mean loss plus
 (λ/2)‖w‖², so that ``Ridge(alpha=m·λ)`` with m the training-fold size has
