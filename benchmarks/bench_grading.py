@@ -49,6 +49,30 @@ def answered(release, solution, skip_first: bool):
     return nb
 
 
+def compare(folder: Path, names: list[str], args) -> int:
+    """Alternate sandboxed and unsandboxed grading of the same class (so
+    that a change in the machine's load hits both alike); print the
+    seconds per submission of each run and the median ratio."""
+    import statistics
+
+    times: dict[bool, list[float]] = {True: [], False: []}
+    for rep in range(args.compare_sandbox):
+        for sandboxed in ((True, False) if rep % 2 == 0 else (False, True)):
+            start = time.perf_counter()
+            report = grade.grade(folder, names, jobs=args.jobs,
+                                 unsafe_no_sandbox=not sandboxed)
+            n = sum(r["submissions"] for r in report.values())
+            seconds = (time.perf_counter() - start) / n
+            times[sandboxed].append(seconds)
+            print(f"run {rep + 1}, {'sandbox' if sandboxed else 'no sandbox'}"
+                  f": {seconds:.2f} s per submission ({n} submissions)")
+    ratio = statistics.median(times[True]) / statistics.median(times[False])
+    print(f"\nsandbox / no sandbox, median s per submission: "
+          f"{statistics.median(times[True]):.2f} / "
+          f"{statistics.median(times[False]):.2f} = {ratio:.3f}")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=30)
@@ -58,6 +82,11 @@ def main() -> int:
                              "core)")
     parser.add_argument("--unsafe-no-sandbox", action="store_true",
                         help="run without the sandbox, to measure its cost")
+    parser.add_argument("--compare-sandbox", type=int, default=0,
+                        metavar="REPS",
+                        help="grade the same class REPS times with and "
+                             "REPS times without the sandbox, alternating, "
+                             "and print the ratio of the times")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
         folder, downloads = Path(tmp, "grading"), Path(tmp, "downloads")
@@ -77,6 +106,8 @@ def main() -> int:
                 nbformat.write(answered(release, solution, i % 2 == 1),
                                downloads / name / f"s{i:03d}_{nb_name}")
             grade.collect(folder, name, [downloads / name])
+        if args.compare_sandbox:
+            return compare(folder, names, args)
         start = time.perf_counter()
         report = grade.grade(folder, names, jobs=args.jobs,
                              unsafe_no_sandbox=args.unsafe_no_sandbox)

@@ -55,3 +55,78 @@ def test_collect_rejects_bad_input(tiny_course, tmp_path_factory, names,
 def test_collect_names_the_unknown_assignment(tiny_course):
     with pytest.raises(ValueError, match="assignment='a2'.*known: \\['a1'\\]"):
         grade_tool.collect(tiny_course, "a2", [])
+
+
+# --- the sandboxed grading pipeline, without nbgrader ---------------------
+
+def test_grade_refuses_without_bwrap(tmp_path, monkeypatch):
+    monkeypatch.setattr(grade_tool.sandbox.shutil, "which", lambda _: None)
+    with pytest.raises(RuntimeError, match="apt-get install bubblewrap"):
+        grade_tool.grade(tmp_path)
+    code = grade_tool.main(["grade", str(tmp_path)])
+    assert code == 1
+
+
+def test_grade_refuses_a_folder_setup_did_not_make(tmp_path):
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n")
+    with pytest.raises(RuntimeError, match="grade.py setup"):
+        grade_tool.grade(tmp_path, unsafe_no_sandbox=True)
+
+
+def test_limits_reject_bad_values():
+    with pytest.raises(ValueError, match="memory must be a positive "
+                                         "integer, got 0"):
+        grade_tool.sandbox.Limits(memory=0)
+
+
+def _notebook(cells):
+    import nbformat
+    nb = nbformat.v4.new_notebook()
+    for gid, source, outputs in cells:
+        cell = nbformat.v4.new_code_cell(source)
+        if gid:
+            cell.metadata["nbgrader"] = {"grade_id": gid}
+        cell.outputs = outputs
+        nb.cells.append(cell)
+    return nb
+
+
+def test_replay_copies_the_sandboxed_outputs(tmp_path, monkeypatch):
+    import json
+
+    import nbformat
+    from grading.replay import Replay
+
+    monkeypatch.chdir(tmp_path)
+    out = nbformat.v4.new_output("stream", name="stdout", text="ok\n")
+    ran = _notebook([("a", "x = 1", [out]), (None, "y = 2", []),
+                     ("t", "assert x", [])])
+    path = tmp_path / "sandbox" / "bob" / "a1" / "nb.ipynb"
+    path.parent.mkdir(parents=True)
+    nbformat.write(ran, path)
+    path.with_suffix(".status.json").write_text(json.dumps(
+        {"events": ["your kernel <script>x</script> [stopped](http://e)"],
+         "refused": []}))
+    graded = _notebook([("a", "x = 1", []), (None, "y = 2", []),
+                        ("t", "assert x", [])])
+    resources = {"nbgrader": {"student": "bob", "assignment": "a1",
+                              "notebook": "nb"}}
+    nb, _ = Replay().preprocess(graded, resources)
+    assert nb.cells[0].cell_type == "markdown"
+    note = nb.cells[0].source
+    assert "<script>" not in note and "](http" not in note
+    assert nb.cells[1].outputs == [out]
+    assert nb.cells[2].outputs == [] and nb.cells[3].outputs == []
+
+
+def test_replay_never_runs_what_the_sandbox_did_not(tmp_path, monkeypatch):
+    from grading.replay import Replay
+
+    monkeypatch.chdir(tmp_path)
+    graded = _notebook([("a", "import os; os.remove('x')", []),
+                        ("t", "assert True", [])])
+    resources = {"nbgrader": {"student": "eve", "assignment": "a1",
+                              "notebook": "nb"}}
+    nb, _ = Replay().preprocess(graded, resources)
+    for cell in nb.cells:
+        assert [o.ename for o in cell.outputs] == ["NotRun"]

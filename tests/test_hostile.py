@@ -107,10 +107,13 @@ import numpy.testing, torch.testing, reglab.testing
 done = []
 def nothing(*args, **kwargs):
     return contextlib.nullcontext()
+import torch, torch.nn.functional
 for owner, name in ((reglab.testing, "forbid"),
                     (reglab.testing, "assert_close"),
                     (torch.testing, "assert_close"),
-                    (numpy.testing, "assert_allclose")):
+                    (numpy.testing, "assert_allclose"),
+                    (torch, "allclose"), (torch, "equal"),
+                    (torch.nn.functional, "dropout")):
     try:
         setattr(owner, name, nothing)
         done.append(name)
@@ -176,6 +179,17 @@ import signal
 signal.signal(signal.SIGINT, signal.SIG_IGN)
 while True:
     pass
+'''
+
+SPAWN = f'''
+import subprocess
+children = []
+try:
+    for _ in range(400):
+        children.append(subprocess.Popen(["sleep", "4243"]))
+except OSError:
+    pass
+print("{SEEN}", "spawned", len(children))
 '''
 
 EXIT = '''
@@ -425,6 +439,7 @@ def sandbox_run(material, tmp_path_factory):
                               replace={"dropout_module": wrong_module()},
                               attack=HOOKS_EXC),
         "forks": notebook(release, solution, "reference", attack=FORK),
+        "spawns": notebook(release, solution, "reference", attack=SPAWN),
         "bomb": notebook(release, solution, "reference", attack=BOMB),
         "loops": notebook(release, solution, "reference", attack=LOOP),
         "network": notebook(release, solution, "reference",
@@ -505,7 +520,8 @@ def test_sandbox_run_succeeds(sandbox_run):
 
 
 @pytest.mark.parametrize("student, lost", [
-    ("victim", ()), ("vandal", ()), ("forks", ()), ("bomb", ()),
+    ("victim", ()), ("vandal", ()), ("forks", ()), ("spawns", ()),
+    ("bomb", ()),
     ("loops", ()), ("network", ()),
     ("reader", "all"), ("package-path", "all"), ("patcher", "all"),
     ("exits", TASK3), ("hooks-exc", TASK2),
@@ -548,9 +564,21 @@ def test_sandbox_processes_do_not_outlive_it(sandbox_run):
             cmdline = (proc / "cmdline").read_bytes()
         except OSError:
             continue
-        if cmdline.split(b"\0")[:2] == [b"sleep", b"4242"]:
+        if cmdline.split(b"\0")[:2] in ([b"sleep", b"4242"],
+                                          [b"sleep", b"4243"]):
             left.append(proc.name)
     assert left == []
+
+
+def test_sandbox_process_limit(sandbox_run):
+    report = sandbox_run["reports"]["spawns"]
+    assert report, "the spawner did not report"
+    spawned = int(re.search(r"spawned (\d+)", report[0]).group(1))
+    limit = 256  # Limits.processes; the kernel's own threads count too
+    if os.geteuid() != 0:  # RLIMIT_NPROC: also counts the user's others
+        limit += sum(1 for p in Path("/proc").iterdir()
+                     if p.name.isdigit() and p.stat().st_uid == os.getuid())
+    assert 0 < spawned < limit
 
 
 def test_sandbox_memory_limit(sandbox_run):

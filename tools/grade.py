@@ -350,8 +350,16 @@ def grade(folder: Path, names: list[str] | None = None,
     for name in names:
         mine = {w: s for w, s in statuses.items() if w[1] == name}
         began = time.perf_counter()
-        logs = [_nbgrader_lenient(folder, "autograde", name),
-                _nbgrader_lenient(folder, "generate_feedback", name)]
+        logs = [_nbgrader_lenient(folder, "autograde", name, "--force")]
+        readable = [w for w, status in mine.items()
+                    if status.get("readable", True)]
+        graded = list((folder / "autograded").glob(f"*/{name}/*.ipynb"))
+        if readable and not graded:
+            raise RuntimeError(f"nbgrader autograde {name} graded no "
+                               "notebook: check the grading folder's "
+                               f"configuration.\n{logs[0]}")
+        logs.append(_nbgrader_lenient(folder, "generate_feedback", name,
+                                      "--force"))
         problems = {}
         for (student, _, notebook), status in mine.items():
             sentences = status.get("refused", []) + status.get("events", [])

@@ -453,6 +453,10 @@ def execute_submission(submitted: Path, source: Path, out: Path,
     status = {"events": [], "refused": [], "readable": True}
     src = nbformat.read(source, as_version=4)
     try:
+        size = submitted.stat().st_size
+        if size > limits.notebook_size * 1024 * 1024:
+            raise ValueError(f"it is {size / 2**20:.0f} MiB, more than the "
+                             f"{limits.notebook_size} MiB allowed")
         sub = nbformat.read(submitted, as_version=4)
         if not isinstance(sub.get("cells"), list):
             raise ValueError("it has no list of cells")

@@ -55,7 +55,8 @@ class Limits:
     open_files: int = 512
     cell_timeout: int = 30  # seconds per cell (nbgrader's Execute.timeout)
     notebook_timeout: int = 900  # seconds for the whole notebook
-    output: int = 20_000  # characters of output kept per cell
+    output: int = 200_000  # characters of output kept per cell (as JSON)
+    notebook_size: int = 50  # MiB: a larger submitted file is not read
 
     def __post_init__(self):
         for name, value in vars(self).items():
