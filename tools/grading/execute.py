@@ -243,16 +243,20 @@ class Kernel:
         if bwrap:
             argv = sandbox.kernel_argv(bwrap, limits, self.rundir, notebook,
                                        self.group)
-        else:  # the unsafe opt-out: a plain kernel
+            env = {}
+        else:  # the unsafe opt-out: a plain kernel, same settings
             argv = [sys.executable, "-m", "ipykernel_launcher", "-f",
                     "{connection_file}", "--InteractiveShell.xmode=Minimal",
                     "--HistoryManager.enabled=False"]
+            env = {key: value for key, value in sandbox.sandbox_env().items()
+                   if key not in ("HOME", "USER", "PATH", "TMPDIR",
+                                  "IPYTHONDIR", "MPLCONFIGDIR")}
         self.km = AsyncKernelManager(
             transport="ipc", ip=str(self.rundir / "kernel"),
             connection_file=str(self.rundir / "k.json"))
         self.km._kernel_spec = KernelSpec(
             argv=argv, display_name="sandboxed python", language="python",
-            interrupt_mode="message", env={})
+            interrupt_mode="message", env=env)
 
     def exit_code(self) -> int | None:
         process = getattr(self.km.provisioner, "process", None)
@@ -427,6 +431,17 @@ def run_notebook(nb: nbformat.NotebookNode, limits: sandbox.Limits,
     return nb, events
 
 
+_FOUND: list[str] = []
+
+
+def _bwrap() -> str:
+    """``bwrap``, checked once per process (a worker runs many
+    submissions)."""
+    if not _FOUND:
+        _FOUND.append(sandbox.require_bwrap())
+    return _FOUND[0]
+
+
 def execute_submission(submitted: Path, source: Path, out: Path,
                        limits: sandbox.Limits = sandbox.Limits(),
                        bwrap: str | None = "auto", use_screen: bool = True
@@ -449,7 +464,7 @@ def execute_submission(submitted: Path, source: Path, out: Path,
     """
     began = time.monotonic()
     if bwrap == "auto":
-        bwrap = sandbox.require_bwrap()
+        bwrap = _bwrap()
     status = {"events": [], "refused": [], "readable": True}
     src = nbformat.read(source, as_version=4)
     try:

@@ -135,7 +135,9 @@ def _environment_binds() -> list[str]:
     return args
 
 
-def _sandbox_env() -> dict[str, str]:
+def sandbox_env() -> dict[str, str]:
+    """The environment of a sandboxed kernel (one thread per kernel: the
+    grader runs one kernel per core)."""
     env = {
         "HOME": HOME, "USER": "student", "LANG": "C.UTF-8",
         "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
@@ -245,7 +247,7 @@ def kernel_argv(bwrap: str, limits: Limits, rundir: Path,
     # the sandbox's own root (made of the mount points above) read-only:
     # only /tmp, the home folder and the kernel's folder can be written
     args += ["--remount-ro", "/", "--chdir", HOME, "--clearenv"]
-    for key, value in _sandbox_env().items():
+    for key, value in sandbox_env().items():
         args += ["--setenv", key, value]
     nproc = limits.processes
     if group is None or group.path is None:
