@@ -174,7 +174,7 @@ for _ in range(50_000):
 print("{SEEN}", "flooded")
 '''
 
-LOOP = f'''
+LOOP = '''
 import signal
 signal.signal(signal.SIGINT, signal.SIG_IGN)
 while True:

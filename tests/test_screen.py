@@ -13,8 +13,9 @@ from tests.assignments import SPECS
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tools"))
-import exercises  # noqa: E402
 from grading import screen  # noqa: E402
+
+import exercises  # noqa: E402
 
 
 def rules(spec):
@@ -51,7 +52,8 @@ ALLOWED = [
     "import copy\ndef snap(m):\n    return copy.deepcopy(m.state_dict())",
     "x = [i * i for i in range(3)]\nprint(x)",
     "class E:\n    best = property(lambda self: self._best)",
-    "def f(x):\n    sum = 0\n    for v in x:\n        sum += v\n    return sum",
+    "def f(x):\n    sum = 0\n    for v in x:\n        sum += v\n"
+    "    return sum",
     "def f(x):\n    return type(x).__name__",
     "y = 1 +",  # a syntax error is left for Python to report
 ]

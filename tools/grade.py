@@ -56,8 +56,9 @@ import zipfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import exercises  # noqa: E402  (tools/exercises.py)
 from grading import sandbox  # noqa: E402  (tools/grading/)
+
+import exercises  # noqa: E402  (tools/exercises.py)
 
 REPO = exercises.REPO
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]*")

@@ -57,37 +57,83 @@ def _reglab_guard():
         import reglab, reglab.testing  # noqa: F401
     except Exception:
         pass
+    import importlib.util
+    import os
     protected = ("torch", "numpy", "reglab", "math", "sklearn", "scipy")
 
+    # The libraries' own files (read-only in the sandbox). Code whose file
+    # is one of them is the library's: a compile() or code object that
+    # claims such a file name for other source is refused below.
+    roots = []
+    for package in ("torch", "numpy", "scipy", "sklearn"):
+        spec = importlib.util.find_spec(package)
+        for path in (spec and spec.submodule_search_locations) or ():
+            roots += {os.path.join(path, ""),
+                      os.path.join(os.path.realpath(path), "")}
+    roots = tuple(roots)
+
+    def trusted(filename):
+        return isinstance(filename, str) and filename.startswith(roots)
+
+    def genuine(source, filename):
+        try:
+            with open(filename, "rb") as file:
+                data = file.read()
+        except OSError:
+            return False
+        if isinstance(source, str):
+            source = source.encode()
+        return source == data
+
     class ReadOnlyModule(types.ModuleType):
+        """A module whose attributes only the libraries' own imports may
+        change (``import torch._dynamo`` wraps ``torch.manual_seed``)."""
         __slots__ = ()
 
         def __setattr__(self, name, value):
             if isinstance(value, types.ModuleType) and \
-                    value.__name__ == f"{self.__name__}.{name}":
+                    value.__name__ == f"{self.__name__}.{name}" or \
+                    library_import():
                 return types.ModuleType.__setattr__(self, name, value)
             raise AttributeError(
                 f"{self.__name__}.{name} cannot be changed while the "
                 "notebook is graded")
 
         def __delattr__(self, name):
+            if library_import():
+                return types.ModuleType.__delattr__(self, name)
             raise AttributeError(
                 f"{self.__name__}.{name} cannot be deleted while the "
                 "notebook is graded")
 
-    seen = [0]
+    def library_import():
+        """Is the caller of __setattr__ a library module's top level?"""
+        code = sys._getframe(2).f_code
+        return code.co_name == "<module>" and trusted(code.co_filename)
+
+    seen, pending = [0], set()
 
     def freeze():
-        if len(sys.modules) == seen[0]:
-            return
-        for name, module in list(sys.modules.items()):
-            if type(module) is types.ModuleType and \
-                    name.split(".")[0] in protected:
+        # A module is frozen once its import has finished: torch's lazy
+        # first-use imports (torch.optim pulls in torch._inductor.config)
+        # rewrite their own attributes while they run.
+        if len(sys.modules) != seen[0]:
+            seen[0] = len(sys.modules)
+            pending.update(
+                name for name, module in list(sys.modules.items())
+                if type(module) is types.ModuleType
+                and name.split(".")[0] in protected)
+        for name in list(pending):
+            module = sys.modules.get(name)
+            if type(module) is types.ModuleType:
+                spec = module.__dict__.get("__spec__")
+                if getattr(spec, "_initializing", False):
+                    continue
                 try:
                     module.__class__ = ReadOnlyModule
                 except TypeError:
                     pass
-        seen[0] = len(sys.modules)
+            pending.discard(name)
 
     # sys.modules and builtins entries as they are now: put back before
     # every import and every statement IPython compiles
@@ -115,6 +161,14 @@ def _reglab_guard():
         if event in ("import", "compile"):  # IPython compiles every
             freeze()                          # statement before running it
             restore()
+            if event == "compile" and trusted(args[1]) and \
+                    not genuine(args[0], args[1]):
+                raise RuntimeError("compiling code under a library's file "
+                                   "name is not allowed while the "
+                                   "notebook is graded")
+        elif event == "code.__new__" and trusted(args[1]):
+            raise RuntimeError("making code under a library's file name is "
+                               "not allowed while the notebook is graded")
         elif event in deny:
             raise RuntimeError(f"{event} is not allowed while the notebook "
                                "is graded")
@@ -360,8 +414,9 @@ def run_notebook(nb: nbformat.NotebookNode, limits: sandbox.Limits,
                                        "limit per cell)")
                             failed[i] = _error("CellTimeoutError", message)
                         else:
+                            why = _describe_exit(kernel.exit_code(), limits)
                             message = (f"your kernel stopped in cell {name!r}"
-                                       f" {_describe_exit(kernel.exit_code(), limits)}")
+                                       f" {why}")
                             failed[i] = _error("KernelStopped", message)
                         events.append(message)
                         restart = True
@@ -443,7 +498,7 @@ def _bwrap() -> str:
 
 
 def execute_submission(submitted: Path, source: Path, out: Path,
-                       limits: sandbox.Limits = sandbox.Limits(),
+                       limits: sandbox.Limits | None = None,
                        bwrap: str | None = "auto", use_screen: bool = True
                        ) -> dict:
     """Run one submission; write ``out`` and ``out.status.json``.
@@ -452,7 +507,7 @@ def execute_submission(submitted: Path, source: Path, out: Path,
         submitted: the student's notebook.
         source: the instructor's version (with hidden tests).
         out: where to write the executed notebook.
-        limits: the sandbox's limits.
+        limits: the sandbox's limits (default: ``sandbox.Limits()``).
         bwrap: the ``bwrap`` executable, ``"auto"`` to find it (an error if
             it is missing), or ``None`` to run without a sandbox (unsafe).
         use_screen: screen the student's cells (``False`` only to test the
@@ -463,6 +518,8 @@ def execute_submission(submitted: Path, source: Path, out: Path,
         "readable": bool}``.
     """
     began = time.monotonic()
+    if limits is None:
+        limits = sandbox.Limits()
     if bwrap == "auto":
         bwrap = _bwrap()
     status = {"events": [], "refused": [], "readable": True}

@@ -12,11 +12,10 @@ unconfined kernel.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import html
 import json
 import re
+from pathlib import Path
 
 import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
