@@ -34,7 +34,7 @@ book: env
 	$(BIN)/python tools/build_book.py
 
 test: env
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=25
 
 test-fast: env
 	$(BIN)/python -m pytest -m "not slow"
