@@ -325,3 +325,19 @@ def test_released_stub_fails_every_test(source):
     assert grade_cells(nbformat.read(release, 4)), "no test cells"
     results = exercises.validate(release, invert=True)
     assert results == {}, f"cells pass or changed: {results}"
+
+
+@pytest.mark.slow
+def test_check_command_lists_each_failure_in_one_line(capsys):
+    """`make check` (``exercises.py validate``) on the untouched release:
+    exit status 1 and one line per failing test, the message first."""
+    release = release_of(REPO / "solutions" / "ch06-dropout" / "dropout.md")
+    tests = [c for c in grade_cells(nbformat.read(release, 4))]
+    assert exercises.main(["validate", str(release)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"{len(tests)} test cell(s) failed:", out
+    failures = out[1:]
+    assert len(failures) == len(tests)
+    for line in failures:
+        assert line.startswith("  - ") and "[test: Checks " in line, line
+        assert "Traceback" not in line
