@@ -33,8 +33,10 @@ env: $(STAMP)
 book: env
 	$(BIN)/python tools/build_book.py
 
+# Two pytest workers: the book build and the grading tests run side by side
+# (tests/conftest.py keeps each on one worker).
 test: env
-	$(BIN)/python -m pytest --durations=25
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=25
 
 test-fast: env
 	$(BIN)/python -m pytest -m "not slow"

@@ -211,6 +211,88 @@ def test_language_chooser(built):
     assert not (built / "jupyter_execute").exists()
 
 
+def pdf_text(pdf: Path, first: int | None = None,
+             last: int | None = None) -> str:
+    """The text layer of ``pdf`` (poppler's ``pdftotext``)."""
+    tool = shutil.which("pdftotext")
+    if tool is None:
+        pytest.fail("pdftotext is missing: apt-get install poppler-utils "
+                    "(.ci/run installs it)")
+    cmd = [tool, "-enc", "UTF-8"]
+    if first:
+        cmd += ["-f", str(first)]
+    if last:
+        cmd += ["-l", str(last)]
+    return subprocess.run(cmd + [str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+
+
+def pdf_pages(pdf: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True,
+                          text=True, check=True).stdout
+    return int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
+
+
+def formulas(site: Path) -> list[str]:
+    """The TeX source of every formula of the edition's chapters (what
+    MathJax typesets), whitespace collapsed."""
+    import html as html_lib
+
+    found = []
+    for page in sorted((site / "book").glob("*.html")):
+        text = _read(page)
+        for tex in re.findall(r'class="math notranslate nohighlight">\s*'
+                              r'(?:\\\[|\\\()(.*?)(?:\\\]|\\\))\s*<',
+                              text, re.S):
+            found.append(" ".join(html_lib.unescape(tex).split()))
+    return found
+
+
+@pytest.mark.parametrize("edition", ["en", "zh"])
+def test_pdf_of_each_edition(built, edition):
+    """A PDF per edition: a book's worth of pages, a table of contents
+    that lists every chapter, maths typeset (no TeX left in the text
+    layer), numbered equations, figures, and the edition's language."""
+    pdf = built / "pdf" / f"reglab-{edition}.pdf"
+    assert pdf.is_file(), f"{pdf} was not built"
+    pages = pdf_pages(pdf)
+    assert pages >= 150, f"{pdf.name}: only {pages} pages"
+    text = pdf_text(pdf)
+    flat = " ".join(text.split())
+    # long formulas only: code cells quote short ones (axis labels)
+    tex = {f for f in formulas(built / edition) if "\\" in f and len(f) > 30}
+    assert len(tex) > 100, "the chapters' formulas were not found"
+    raw = [f for f in tex if f in flat]  # MathJax left it as TeX
+    assert not raw, f"{pdf.name}: formulas left as TeX: {raw[:3]}"
+    contents = pdf_text(pdf, 1, 3)  # the theme's print header
+    for page in CHAPTERS:
+        title = re.search(r"<title>(.*?) &#8212;",
+                          _read(built / edition / f"{page}.html"))
+        heading = title.group(1).strip()
+        assert heading[:12] in contents.replace("\n", " "), (
+            f"{pdf.name}: {heading!r} not in the table of contents")
+    numbers = re.findall(r"^\((\d+)\)$", text, re.M)  # MathJax's tags
+    assert len(numbers) >= 50 and "12" in numbers, "equations unnumbered"
+    images = subprocess.run(["pdfimages", "-list", str(pdf)],
+                            capture_output=True, text=True).stdout
+    assert len(images.splitlines()) - 2 >= 40, "figures are missing"
+    # Code, maths and names stay Latin in both editions; the English one
+    # quotes a few Chinese terms (glossary, the source posts in Appendix A).
+    han = len(re.findall(r"[\u4e00-\u9fff]", text))
+    latin = len(re.findall(r"[A-Za-z]", text))
+    if edition == "zh":
+        assert han > 0.2 * latin, "the Chinese PDF's text is not Chinese"
+    else:
+        assert han < 0.01 * latin, "the English PDF's text is Chinese"
+
+
+@pytest.mark.parametrize("edition", ["en", "zh"])
+def test_download_menu_links_the_pdf(built, edition):
+    html = _read(built / edition / "book" / "dropout.html")
+    assert f'href="../../pdf/reglab-{edition}.pdf"' in html
+    assert "window.print()" not in html
+
+
 def test_failing_cell_fails_the_build(tmp_path):
     """A notebook error must stop the build (not just print a traceback):
     the same myst-nb settings on a one-page book with a failing cell."""

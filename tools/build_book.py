@@ -16,6 +16,11 @@ Steps (each fails loudly):
    the notebooks execute, into a cache shared with the next step) and
    ``_build/html/zh``: any warning or notebook error fails the build.
 5. ``_build/html/index.html`` lets the reader choose a language.
+6. Each edition is built once more as a single page (``singlehtml``, from
+   the same doctrees and cache: nothing executes again) and printed by
+   Chromium to ``_build/html/pdf/reglab-<edition>.pdf``
+   (``tools/print_pdf.py``); every page's download menu links to it.
+   ``--no-pdf`` skips this step.
 """
 
 from __future__ import annotations
@@ -203,6 +208,13 @@ def subset_toc(pages: list[str], out: Path) -> Path:
     return path
 
 
+def book_title(language: str) -> str:
+    import yaml
+
+    return OVERRIDES.get(language, {}).get("html_title") or yaml.safe_load(
+        (ROOT / "_config.yml").read_text())["title"]
+
+
 def root_doc() -> str:
     import yaml
 
@@ -263,6 +275,8 @@ def main() -> int:
                              "book/ and .md) to build alone with the "
                              "preface and back matter; with --update-po, "
                              "only their catalogs are merged")
+    parser.add_argument("--no-pdf", action="store_true",
+                        help="do not print the PDF of each edition")
     parser.add_argument("--draft", action="store_true",
                         help="report warnings and missing translations "
                              "instead of failing (for authors)")
@@ -314,6 +328,24 @@ def main() -> int:
         sphinx("html", html / folder, build / "doctrees" / folder, cache,
                language, strict=not args.draft, toc=toc)
         shutil.rmtree(html / "jupyter_execute", ignore_errors=True)
+    if not (args.no_pdf or args.pages):
+        sys.path.insert(0, str(ROOT / "tools"))
+        from print_pdf import print_pdf
+
+        for folder, language in LANGS.items():
+            if args.only and folder != args.only:
+                continue
+            single = build / "singlehtml" / folder
+            sphinx("singlehtml", single, build / "doctrees" / folder, cache,
+                   language, strict=not args.draft)
+            pdf = html / "pdf" / f"reglab-{folder}.pdf"
+            # singlehtml writes the root page's links relative to the
+            # output folder, even for a root page in a subfolder
+            shutil.copy(single / f"{root_doc()}.html", single / "book.html")
+            chapters = print_pdf(single, "book.html", pdf,
+                                 book_title(language))
+            print(f"{pdf.relative_to(build)}: {chapters} chapters, "
+                  f"{pdf.stat().st_size / 2**20:.1f} MiB", flush=True)
     shutil.rmtree(build / "jupyter_execute", ignore_errors=True)
     write_chooser(html, root_doc())
     (html / ".nojekyll").touch()  # GitHub Pages: serve _static/, _sources/

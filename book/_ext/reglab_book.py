@@ -11,6 +11,9 @@
 4. Each edition gets an ``index.html`` that redirects to the root page.
 5. The part captions of ``_toc.yml`` are translated from the project's
    ``sphinx.po`` catalog (gettext does not extract them from the pages).
+6. The download menu's ".pdf" entry links to the PDF of the whole edition
+   (``pdf/reglab-<edition>.pdf`` beside the editions, printed by
+   ``tools/build_book.py``) instead of opening the browser's print dialog.
 """
 
 from __future__ import annotations
@@ -136,6 +139,24 @@ def _fix_colab(app, pagename, templatename, context, doctree) -> None:
     visit(context.get("header_buttons", []))
 
 
+PDF_TOOLTIP = {"en": "Download the book as PDF", "zh": "下载全书 PDF"}
+
+
+def _pdf_link(app, pagename, templatename, context, doctree) -> None:
+    edition = _edition(app.config.language)
+    url = "../" * (pagename.count("/") + 1) + f"pdf/reglab-{edition}.pdf"
+
+    def visit(buttons):
+        for button in buttons:
+            if button.get("label") == "download-pdf-button":
+                button.update(type="link", url=url, text=".pdf",
+                              tooltip=PDF_TOOLTIP[edition])
+                button.pop("javascript", None)
+            visit(button.get("buttons", []))
+
+    visit(context.get("header_buttons", []))
+
+
 INSTALL_CELL = """\
 # Outside the course repository (on Colab, say), install the course
 # package first; inside it, reglab is already installed and this does
@@ -208,6 +229,7 @@ def setup(app):
     app.connect("doctree-read", _translate_captions)
     app.connect("html-page-context", _page_context)
     app.connect("html-page-context", _fix_colab, priority=600)
+    app.connect("html-page-context", _pdf_link, priority=600)
     app.connect("build-finished", _finish)
     app.add_css_file("reglab.css")
     return {"version": "0.1", "parallel_read_safe": True,
