@@ -33,10 +33,18 @@ env: $(STAMP)
 book: env
 	$(BIN)/python tools/build_book.py
 
-# Two pytest workers: the book build and the grading tests run side by side
-# (tests/conftest.py keeps each on one worker).
+# Two pytest processes side by side: the tests of the built book (its
+# build executes the chapters one after another, on one core) and all the
+# others (grading, package). The book's report is printed after the rest.
+BOOK_TESTS := tests/test_book.py tests/test_links.py tests/test_site.py
 test: env
-	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=25
+	@log=$$(mktemp); \
+	$(BIN)/python -m pytest --durations=10 $(BOOK_TESTS) >$$log 2>&1 & \
+	book=$$!; \
+	$(BIN)/python -m pytest --durations=15 $(BOOK_TESTS:%=--ignore=%); \
+	rest=$$?; wait $$book; status=$$?; \
+	echo "=== the book's tests ($(BOOK_TESTS)) ==="; cat $$log; rm -f $$log; \
+	test $$rest -eq 0 && test $$status -eq 0
 
 test-fast: env
 	$(BIN)/python -m pytest -m "not slow"

@@ -43,20 +43,7 @@ def tolerances(dtype):
     return dict(atol=1e-6, rtol=1e-5)
 
 
-# `make test` runs pytest on two workers (pytest-xdist, --dist loadgroup).
-# The tests that share one expensive module or session fixture stay on one
-# worker: the book build (single-threaded: notebooks execute one after
-# another) runs beside the grading tests instead of before them.
-GROUPS = {"test_book.py": "book", "test_links.py": "book",
-          "test_site.py": "book", "test_grading.py": "grading",
-          "test_hostile.py": "hostile"}
-
-
 def pytest_collection_modifyitems(config, items):
-    for item in items:
-        group = GROUPS.get(item.path.name)
-        if group:
-            item.add_marker(pytest.mark.xdist_group(group))
     if torch.cuda.is_available():
         return
     skip = pytest.mark.skip(reason="no CUDA device on this machine")

@@ -184,6 +184,77 @@ def test_search_finds_the_right_pages(site, visit, edition, word, expected):
     assert v.problems == []
 
 
+# Each chapter's main terms, as a reader types them: the chapter that
+# teaches the term must be the first result (not an appendix that lists
+# it). Chinese phrases are typed without spaces.
+FIRST_RESULT = {
+    "en": [
+        ("weight decay", "weight-decay"),
+        ("running mean", "batch-norm"),
+        ("patience", "early-stopping"),
+        ("learning rate warm-up", "learning-rate"),
+        ("cosine annealing", "learning-rate"),
+        ("label smoothing", "losses"),
+        ("cross-entropy", "losses"),
+        ("Nesterov momentum", "optimisation"),
+        ("inverted dropout", "dropout"),
+        ("gradient clipping", "trainability"),
+        ("vanishing gradients", "trainability"),
+        ("nested cross-validation", "model-selection"),
+        ("mixup", "augmentation-ensembles"),
+        ("bagging", "augmentation-ensembles"),
+        ("bias-variance decomposition", "generalisation"),
+    ],
+    "zh": [
+        ("权重衰减", "weight-decay"),
+        ("批量归一化的滑动平均", "batch-norm"),
+        ("早停的耐心", "early-stopping"),
+        ("学习率预热", "learning-rate"),
+        ("余弦退火", "learning-rate"),
+        ("标签平滑", "losses"),
+        ("交叉熵", "losses"),
+        ("Nesterov动量", "optimisation"),
+        ("反向Dropout", "dropout"),
+        ("梯度裁剪", "trainability"),
+        ("梯度消失", "trainability"),
+        ("嵌套交叉验证", "model-selection"),
+        ("数据增强", "augmentation-ensembles"),
+        ("自助样本", "augmentation-ensembles"),
+        ("偏差方差分解", "generalisation"),
+    ],
+}
+# Words of the theme's buttons that must not leak into result snippets.
+BUTTON_LABELS = ("Copy to clipboard", "Link to this heading", "Toggle",
+                 "Search Ctrl", "Color mode", "Download this page")
+
+
+def search(v) -> tuple[list[str], list[str]]:
+    """The result links and snippets of a search page, once complete."""
+    v.page.wait_for_function(
+        "() => (document.querySelector('#search-results .search-summary')"
+        " || {}).textContent", timeout=60_000)
+    items = v.page.locator("#search-results ul.search li")
+    hrefs = [items.nth(i).locator("a").first.get_attribute("href")
+             for i in range(items.count())]
+    snippets = [items.nth(i).inner_text() for i in range(items.count())]
+    return hrefs, snippets
+
+
+@pytest.mark.parametrize("edition, query, chapter", [
+    (edition, query, chapter) for edition, rows in FIRST_RESULT.items()
+    for query, chapter in rows])
+def test_search_ranks_the_teaching_chapter_first(site, visit, edition,
+                                                 query, chapter):
+    v = visit(f"{site}/{edition}/search.html?q={query}")
+    hrefs, snippets = search(v)
+    assert hrefs, f"{edition}: {query!r} finds nothing"
+    assert f"book/{chapter}.html" in hrefs[0], (query, hrefs[:4])
+    for text in snippets[:5]:
+        for label in BUTTON_LABELS:
+            assert label not in text, (query, label, text[:200])
+    assert v.problems == []
+
+
 def test_downloaded_notebook_executes(site, visit, tmp_path):
     """The chapter's download menu offers the executed notebook, and it
     runs again (its first cell would install reglab where it is

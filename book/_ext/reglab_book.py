@@ -14,6 +14,9 @@
 6. The download menu's ".pdf" entry links to the PDF of the whole edition
    (``pdf/reglab-<edition>.pdf`` beside the editions, printed by
    ``tools/build_book.py``) instead of opening the browser's print dialog.
+7. Search ranks the chapter that teaches a term above the reference pages
+   that list it, and splits Chinese queries typed without spaces into the
+   index's words (``search_scorer.js``).
 """
 
 from __future__ import annotations
@@ -69,6 +72,9 @@ def _configure(app, config) -> None:
     config.html_static_path = list(config.html_static_path or []) + [
         str(here / "_static")]
     config.mathjax_path = "mathjax/tex-chtml.js"
+    # chapters before reference pages; Chinese queries without spaces
+    config.html_search_scorer = str(Path(__file__).with_name(
+        "search_scorer.js"))
     # The theme logs an error unless a colour mode is set.
     config.html_context = {"default_mode": "auto",
                            **(config.html_context or {})}
