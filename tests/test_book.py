@@ -150,6 +150,28 @@ def test_chinese_edition_is_chinese(built):
     assert "l2_penalty" in html and r"\lambda" in html
 
 
+# The themes' English labels (tooltips, aria-labels, alt texts) that the
+# Chinese edition must not show, and the Traditional-Chinese wording the
+# book theme's catalog once gave the PDF entry.
+ENGLISH_LABELS = (
+    "Link to this heading", "Link to this equation", "Color mode", "Light",
+    "Dark", "System Settings", "Toggle primary sidebar",
+    "Toggle secondary sidebar", "Main", "Page", "Launch interactive content",
+    "Launch on Binder", "Launch on Colab", "Binder logo", "Colab logo",
+    "Print to PDF", "Download this page", "Search", "Download source file",
+    "Download notebook file")
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_chinese_theme_labels(built, page):
+    html = _read(built / "zh" / f"{page}.html")
+    labels = re.findall(r'(?:title|aria-label|data-bs-title|alt|'
+                        r'placeholder)="([^"]*)"', html)
+    english = sorted({x for x in labels if x in ENGLISH_LABELS})
+    assert not english, f"zh/{page}: English labels {english}"
+    assert "列印" not in html
+
+
 def test_chinese_search_indexes_chinese_words(built):
     index = _read(built / "zh" / "searchindex.js")
     terms = json.loads(re.search(r'"terms":\s*(\{.*?\})', index).group(1))

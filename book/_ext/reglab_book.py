@@ -17,6 +17,9 @@
 7. Search ranks the chapter that teaches a term above the reference pages
    that list it, and splits Chinese queries typed without spaces into the
    index's words (``search_scorer.js``).
+8. The themes' labels are Chinese in the Chinese edition: those the themes
+   translate with gettext come from the project's ``sphinx.po``, the others
+   are replaced in the built pages (``THEME_LABELS``).
 """
 
 from __future__ import annotations
@@ -204,10 +207,47 @@ def _mathjax_dir() -> Path:
     return Path(spec.origin).parent / "static" / "mathjax" / "es5"
 
 
+# Labels the themes write without gettext (or with a catalog that lacks
+# them), per edition: replaced in the built pages' attributes.
+THEME_LABELS = {
+    "zh_CN": {
+        "Toggle primary sidebar": "切换主侧边栏",
+        "Toggle secondary sidebar": "切换次侧边栏",
+        "Main": "主导航",
+        "Page": "本页",
+        "Launch interactive content": "启动交互式内容",
+        "Launch on Binder": "在 Binder 上启动",
+        "Launch on Colab": "在 Colab 上启动",
+        "Binder logo": "Binder 标志",
+        "Colab logo": "Colab 标志",
+    },
+}
+
+
+def _translate_labels(app, out: Path) -> None:
+    import re
+
+    labels = THEME_LABELS.get(app.config.language or "en")
+    if not labels:
+        return
+    pattern = re.compile(
+        r'((?:title|aria-label|data-bs-title|alt)=")('
+        + "|".join(re.escape(k) for k in labels) + r')"')
+    for page in out.rglob("*.html"):
+        if "_static" in page.parts:
+            continue
+        text = page.read_text(encoding="utf-8")
+        new = pattern.sub(lambda m: f'{m.group(1)}{labels[m.group(2)]}"',
+                          text)
+        if new != text:
+            page.write_text(new, encoding="utf-8")
+
+
 def _finish(app, exception) -> None:
     if exception is not None or app.builder.format != "html":
         return
     out = Path(app.outdir)
+    _translate_labels(app, out)
     # MathJax: the combined component plus what it loads on demand.
     src = _mathjax_dir()
     dst = out / "_static" / "mathjax"
