@@ -130,3 +130,21 @@ def test_replay_never_runs_what_the_sandbox_did_not(tmp_path, monkeypatch):
     nb, _ = Replay().preprocess(graded, resources)
     for cell in nb.cells:
         assert [o.ename for o in cell.outputs] == ["NotRun"]
+
+
+def test_environment_under_tmp_is_bound_over_the_private_tmp(tmp_path):
+    """A course environment that lives under /tmp (a clone in /tmp, as CI
+    machines make) stays visible: bwrap mounts in argument order, so the
+    private /tmp must come before the environment's read-only binds (the
+    other order hid Python and every kernel died at start)."""
+    sandbox = grade_tool.sandbox
+    argv = sandbox.kernel_argv("bwrap", sandbox.Limits(), tmp_path, None,
+                               None)
+    tmpfs = argv.index("/tmp", argv.index("--tmpfs"))
+    prefix = str(Path(sys.prefix))
+    binds = [i for i, a in enumerate(argv[:-1])
+             if a == "--ro-bind" and argv[i + 2] == prefix]
+    assert binds, f"{prefix} is not bound"
+    assert all(i > tmpfs for i in binds)
+    run = argv.index(str(tmp_path))
+    assert run > tmpfs and argv[run - 1] == "--bind"

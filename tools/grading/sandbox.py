@@ -237,11 +237,13 @@ def kernel_argv(bwrap: str, limits: Limits, rundir: Path,
     args = [bwrap, "--unshare-all", "--unshare-user", "--disable-userns",
             "--die-with-parent", "--new-session", "--cap-drop", "ALL",
             "--hostname", "sandbox"]
-    args += _system_binds() + _environment_binds()
+    # the private /tmp and home first: a course environment (or the run
+    # folder) that lives under /tmp is then bound on top of them
+    args += _system_binds()
     args += ["--proc", "/proc", "--dev", "/dev",
              "--size", str(limits.disk * mib), "--tmpfs", "/tmp",
-             "--size", str(limits.disk * mib), "--tmpfs", HOME,
-             "--bind", str(rundir), str(rundir)]
+             "--size", str(limits.disk * mib), "--tmpfs", HOME]
+    args += _environment_binds() + ["--bind", str(rundir), str(rundir)]
     if notebook is not None:
         args += ["--ro-bind", str(notebook), f"{HOME}/{notebook.name}"]
     # the sandbox's own root (made of the mount points above) read-only:
