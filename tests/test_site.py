@@ -255,6 +255,51 @@ def test_search_ranks_the_teaching_chapter_first(site, visit, edition,
     assert v.problems == []
 
 
+def axe_script() -> Path:
+    """axe-core, as shipped in the axe-playwright-python wheel (pinned in
+    requirements.txt; nothing is downloaded)."""
+    import axe_playwright_python
+
+    return Path(axe_playwright_python.__file__).with_name("axe.min.js")
+
+
+# Every rule, the experimental ones too (label-content-name-mismatch is).
+AXE_RUN = """async () => {
+  const extra = Object.fromEntries(axe.getRules(['experimental'])
+      .map(r => [r.ruleId, {enabled: true}]));
+  const result = await axe.run(document,
+      {resultTypes: ['violations'], rules: extra});
+  return result.violations
+      .filter(v => v.impact === 'serious' || v.impact === 'critical')
+      .map(v => `${v.id} (${v.impact}): ${v.nodes[0].html.slice(0, 120)}`);
+}"""
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+@pytest.mark.parametrize("page", PAGES)
+def test_no_serious_accessibility_violations(site, visit, edition, page):
+    v = visit(f"{site}/{edition}/{page}.html")
+    v.page.add_script_tag(path=str(axe_script()))
+    assert v.page.evaluate(AXE_RUN) == []
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_one_search_button_and_visible_focus(site, visit, size):
+    v = visit(f"{site}/en/book/dropout.html", viewport=SIZES[size])
+    buttons = v.page.locator(".search-button__button")
+    shown = [i for i in range(buttons.count()) if buttons.nth(i).is_visible()]
+    assert len(shown) == 1, f"{size}: {len(shown)} search buttons"
+    switcher = v.page.locator(".reglab-lang-switcher a").first
+    switcher.focus()
+    v.page.keyboard.press("Shift+Tab")  # focus by keyboard, then back
+    v.page.keyboard.press("Tab")
+    outline = switcher.evaluate(
+        "e => [document.activeElement === e,"
+        " getComputedStyle(e).outlineStyle,"
+        " parseFloat(getComputedStyle(e).outlineWidth)]")
+    assert outline[0] and outline[1] != "none" and outline[2] >= 2, outline
+
+
 def test_downloaded_notebook_executes(site, visit, tmp_path):
     """The chapter's download menu offers the executed notebook, and it
     runs again (its first cell would install reglab where it is

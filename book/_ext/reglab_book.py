@@ -68,6 +68,9 @@ def _configure(app, config) -> None:
     if "lang-switcher.html" not in end:
         end.insert(0, "lang-switcher.html")
     options["article_header_end"] = end
+    # no search field in the page header: the sidebar has one (one search
+    # button per screen, see reglab.css)
+    options.setdefault("navbar_persistent", [])
     config.html_theme_options = options
     here = Path(__file__).resolve().parent.parent
     config.templates_path = list(config.templates_path or []) + [
@@ -224,21 +227,25 @@ THEME_LABELS = {
 }
 
 
-def _translate_labels(app, out: Path) -> None:
+def _fix_pages(app, out: Path) -> None:
+    """Edit the built pages: the themes' hard-coded labels in the
+    edition's language, and the bibliography's ARIA roles (a
+    ``role="list"`` whose entries were ``doc-biblioentry``, which axe-core
+    reports as a list without list items)."""
     import re
 
-    labels = THEME_LABELS.get(app.config.language or "en")
-    if not labels:
-        return
+    labels = THEME_LABELS.get(app.config.language or "en", {})
     pattern = re.compile(
         r'((?:title|aria-label|data-bs-title|alt)=")('
-        + "|".join(re.escape(k) for k in labels) + r')"')
+        + "|".join(re.escape(k) for k in labels) + r')"') if labels else None
     for page in out.rglob("*.html"):
         if "_static" in page.parts:
             continue
         text = page.read_text(encoding="utf-8")
-        new = pattern.sub(lambda m: f'{m.group(1)}{labels[m.group(2)]}"',
-                          text)
+        new = text.replace('role="doc-biblioentry"', 'role="listitem"')
+        if pattern is not None:
+            new = pattern.sub(
+                lambda m: f'{m.group(1)}{labels[m.group(2)]}"', new)
         if new != text:
             page.write_text(new, encoding="utf-8")
 
@@ -247,7 +254,7 @@ def _finish(app, exception) -> None:
     if exception is not None or app.builder.format != "html":
         return
     out = Path(app.outdir)
-    _translate_labels(app, out)
+    _fix_pages(app, out)
     # MathJax: the combined component plus what it loads on demand.
     src = _mathjax_dir()
     dst = out / "_static" / "mathjax"
