@@ -214,7 +214,7 @@ FIRST_RESULT = {
         ("标签平滑", "losses"),
         ("交叉熵", "losses"),
         ("Nesterov动量", "optimisation"),
-        ("反向Dropout", "dropout"),
+        ("倒置Dropout", "dropout"),
         ("梯度裁剪", "trainability"),
         ("梯度消失", "trainability"),
         ("嵌套交叉验证", "model-selection"),
