@@ -20,6 +20,7 @@ notebook, the instructor's files and the canary are untouched.
 
 from __future__ import annotations
 
+import ast
 import copy
 import csv
 import hashlib
@@ -327,7 +328,8 @@ def grade_class(base: Path, students: dict, flags: list[str]) -> dict:
     assert run.returncode == 0, run.stderr
     protected = [folder / "submitted" / "victim" / A / f"{NB}.ipynb",
                  folder / "solutions" / A / f"{NB}.ipynb",
-                 folder / "nbgrader_config.py", canary]
+                 folder / "nbgrader_config.py", canary,
+                 REPO / "README.md", REPO / "solutions" / A / f"{NB}.md"]
     before = {p: digest(p) for p in protected}
     graded = cli("grade", str(folder), A, "--timeout", "10", "--memory",
                  "2048", *flags, env=env)
@@ -541,7 +543,17 @@ def test_sandbox_scores(sandbox_run, student, lost):
 def test_sandbox_hides_and_protects_files(sandbox_run):
     assert sandbox_run["changed"] == []
     reports = sandbox_run["reports"]
-    assert reports["vandal"] == [f"{SEEN} []"], reports["vandal"]
+    assert len(reports["vandal"]) == 1, reports["vandal"]
+    hits = ast.literal_eval(reports["vandal"][0][len(SEEN):].strip())
+    # It saw none of the targets. Where the course lives under /tmp (a
+    # clone in /tmp), the sandbox's private /tmp holds the empty folders
+    # that lead to the bound environment, so "writing" a target there
+    # creates a new file in the sandbox's own tmpfs, never the host's file
+    # (``changed`` above compares the host's files).
+    assert [h for h in hits if h[0] != "wrote"] == [], hits
+    assert all(h[1].startswith("/tmp/") and Path(h[1]).is_relative_to(
+        Path("/tmp")) and REPO.is_relative_to(Path("/tmp"))
+        for h in hits), hits
     assert reports["reader"] == [f"{SEEN} None"], reports["reader"]
     assert reports["package-path"] == [f"{SEEN} None"]
 
