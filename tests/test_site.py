@@ -18,6 +18,7 @@ import functools
 import http.server
 import shutil
 import socketserver
+import sys
 import threading
 from pathlib import Path
 
@@ -39,11 +40,10 @@ pytestmark = [
                "requirements.txt)"),
 ]
 
-# Flags for a headless Chromium on a machine without network access.
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-        "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync",
-        "--disable-dev-shm-usage"]
+# The flags the PDF printer uses for a headless, offline Chromium.
+sys.path.insert(0, str(ROOT / "tools"))
+from print_pdf import ARGS  # noqa: E402
+
 EDITIONS = ("en", "zh")
 SCREENSHOT_PAGE = "book/weight-decay"
 SIZES = {"desktop": (1280, 900), "phone": (390, 844)}

@@ -130,6 +130,15 @@ def _repo(app) -> tuple[str, str] | None:
     return None
 
 
+def _buttons(context):
+    """Every header button of a page, groups' members included."""
+    todo = list(context.get("header_buttons", []))
+    while todo:
+        button = todo.pop()
+        todo += button.get("buttons", [])
+        yield button
+
+
 def _fix_colab(app, pagename, templatename, context, doctree) -> None:
     """Colab cannot open a MyST source: point its button at the executed
     notebook of the published site (``<edition>/_sources/<page>.ipynb``
@@ -138,17 +147,12 @@ def _fix_colab(app, pagename, templatename, context, doctree) -> None:
     if repo is None:
         return
     edition = _edition(app.config.language)
-
-    def visit(buttons):
-        for button in buttons:
-            if "colab.research.google.com" in button.get("url", ""):
-                button["url"] = (
-                    "https://colab.research.google.com/github/"
-                    f"{repo[0]}/{repo[1]}/blob/{PAGES_BRANCH}/{edition}/"
-                    f"_sources/{pagename}.ipynb")
-            visit(button.get("buttons", []))
-
-    visit(context.get("header_buttons", []))
+    for button in _buttons(context):
+        if "colab.research.google.com" in button.get("url", ""):
+            button["url"] = (
+                "https://colab.research.google.com/github/"
+                f"{repo[0]}/{repo[1]}/blob/{PAGES_BRANCH}/{edition}/"
+                f"_sources/{pagename}.ipynb")
 
 
 PDF_TOOLTIP = {"en": "Download the book as PDF", "zh": "下载全书 PDF"}
@@ -157,16 +161,11 @@ PDF_TOOLTIP = {"en": "Download the book as PDF", "zh": "下载全书 PDF"}
 def _pdf_link(app, pagename, templatename, context, doctree) -> None:
     edition = _edition(app.config.language)
     url = "../" * (pagename.count("/") + 1) + f"pdf/reglab-{edition}.pdf"
-
-    def visit(buttons):
-        for button in buttons:
-            if button.get("label") == "download-pdf-button":
-                button.update(type="link", url=url, text=".pdf",
-                              tooltip=PDF_TOOLTIP[edition])
-                button.pop("javascript", None)
-            visit(button.get("buttons", []))
-
-    visit(context.get("header_buttons", []))
+    for button in _buttons(context):
+        if button.get("label") == "download-pdf-button":
+            button.update(type="link", url=url, text=".pdf",
+                          tooltip=PDF_TOOLTIP[edition])
+            button.pop("javascript", None)
 
 
 INSTALL_CELL = """\
