@@ -36,7 +36,8 @@ book: env
 # Two pytest processes side by side: the tests of the built book (its
 # build executes the chapters one after another, on one core) and all the
 # others (grading, package). The book's report is printed after the rest.
-BOOK_TESTS := tests/test_book.py tests/test_links.py tests/test_site.py
+BOOK_TESTS := tests/test_book.py tests/test_links.py tests/test_site.py \
+              tests/test_downloads.py
 test: env
 	@log=$$(mktemp); \
 	$(BIN)/python -m pytest --durations=10 $(BOOK_TESTS) >$$log 2>&1 & \

@@ -300,27 +300,25 @@ def test_one_search_button_and_visible_focus(site, visit, size):
     assert outline[0] and outline[1] != "none" and outline[2] >= 2, outline
 
 
-def test_downloaded_notebook_executes(site, visit, tmp_path):
-    """The chapter's download menu offers the executed notebook, and it
-    runs again (its first cell would install reglab where it is
-    missing)."""
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_download_menu_offers_the_executed_notebook(site, visit, edition):
+    """The chapter's download menu serves the executed notebook of the
+    page's edition (its contents and execution in a fresh environment:
+    tests/test_downloads.py)."""
     import nbformat
-    from nbclient import NotebookClient
 
-    v = visit(f"{site}/en/book/generalisation.html")
+    v = visit(f"{site}/{edition}/book/generalisation.html")
     link = v.page.locator("a[href$='.ipynb']:not([href^='http'])").first
     href = link.get_attribute("href")
     response = v.page.request.get(v.page.url.rsplit("/", 1)[0] + "/" + href)
     assert response.ok, href
-    path = tmp_path / "generalisation.ipynb"
-    path.write_bytes(response.body())
-    nb = nbformat.read(path, 4)
-    assert any(c.cell_type == "code" for c in nb.cells), href
-    NotebookClient(nb, timeout=120, kernel_name="python3",
-                   resources={"metadata": {"path": str(ROOT)}}).execute()
-    errors = [o for c in nb.cells if c.cell_type == "code"
-              for o in c.outputs if o.output_type == "error"]
-    assert not errors
+    nb = nbformat.reads(response.body().decode("utf-8"), 4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert "reglab" in code[0].source  # the install cell
+    assert all(c.execution_count for c in code[1:]), href
+    assert any(c.outputs for c in code[1:]), href
+    text = "".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert ("过拟合" in text) == (edition == "zh"), href
 
 
 @pytest.mark.parametrize("size", SIZES)

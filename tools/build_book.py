@@ -21,6 +21,9 @@ Steps (each fails loudly):
    Chromium to ``_build/html/pdf/reglab-<edition>.pdf``
    (``tools/print_pdf.py``); every page's download menu links to it.
    ``--no-pdf`` skips this step.
+7. ``python -m build`` makes the wheel of ``reglab`` that the downloaded
+   notebooks install (``_build/html/wheels/``, see
+   ``book/_ext/reglab_notebooks.py``).
 """
 
 from __future__ import annotations
@@ -234,6 +237,35 @@ def executed_since(cache: Path, start: float) -> list[str]:
                   .list_cache_records() if r.created >= since)
 
 
+# What a distribution of reglab is made from (nothing else is copied).
+PACKAGE_FILES = ("pyproject.toml", "LICENSE", "docs/package.md", "reglab")
+
+
+def build_package(out: Path, *, sdist: bool = False) -> list[Path]:
+    """``python -m build`` on a copy of the package's files (the tree
+    stays clean); returns the wheel (and sdist) written to ``out``.
+    Offline: the build backend comes from the course environment."""
+    import tempfile
+
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "reglab-src"
+        for name in PACKAGE_FILES:
+            path = ROOT / name
+            target = src / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if path.is_dir():
+                shutil.copytree(path, target, ignore=shutil.ignore_patterns(
+                    "__pycache__", "*.pyc"))
+            else:
+                shutil.copy(path, target)
+        before = set(out.iterdir())
+        run([sys.executable, "-m", "build", "--no-isolation",
+             "--outdir", str(out)] + ([] if sdist else ["--wheel"])
+            + [str(src)], stdout=subprocess.DEVNULL)
+    return sorted(set(out.iterdir()) - before)
+
+
 def write_chooser(html: Path, root_doc: str) -> None:
     (html / "index.html").write_text(f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -298,7 +330,7 @@ def main() -> int:
     sphinx("gettext", pot, build / "doctrees" / "gettext", cache, "en",
            strict=not (args.draft or args.update_po), toc=toc)
     if args.pages:  # merge and check only the pages asked for
-        for f in pot.rglob("*.pot"):
+        for f in (pot / "book").rglob("*.pot"):
             if f.relative_to(pot / "book").with_suffix("").as_posix() \
                     not in args.pages:
                 f.unlink()
@@ -347,6 +379,10 @@ def main() -> int:
             print(f"{pdf.relative_to(build)}: {chapters} chapters, "
                   f"{pdf.stat().st_size / 2**20:.1f} MiB", flush=True)
     shutil.rmtree(build / "jupyter_execute", ignore_errors=True)
+    wheels = html / "wheels"
+    shutil.rmtree(wheels, ignore_errors=True)
+    for made in build_package(wheels):
+        print(f"{made.relative_to(build)}: the reglab the notebooks install")
     write_chooser(html, root_doc())
     (html / ".nojekyll").touch()  # GitHub Pages: serve _static/, _sources/
     ran = executed_since(cache, wall_start)

@@ -17,7 +17,10 @@
 7. Search ranks the chapter that teaches a term above the reference pages
    that list it, and splits Chinese queries typed without spaces into the
    index's words (``search_scorer.js``).
-8. The themes' labels are Chinese in the Chinese edition: those the themes
+8. Downloads, Binder and Colab: every notebook page's ``.ipynb`` is the
+   executed notebook in the edition's language, with plain Markdown and a
+   first cell that installs ``reglab`` (``reglab_notebooks.py``).
+9. The themes' labels are Chinese in the Chinese edition: those the themes
    translate with gettext come from the project's ``sphinx.po``, the others
    are replaced in the built pages (``THEME_LABELS``).
 """
@@ -118,18 +121,6 @@ def _page_context(app, pagename, templatename, context, doctree) -> None:
     context["metatags"] = context.get("metatags", "") + alternates
 
 
-PAGES_BRANCH = "gh-pages"  # where the built site is published
-
-
-def _repo(app) -> tuple[str, str] | None:
-    """(owner, name) of the GitHub repository in ``_config.yml``."""
-    url = (app.config.html_theme_options or {}).get("repository_url", "")
-    parts = url.rstrip("/").split("/")
-    if len(parts) >= 5 and parts[2] == "github.com":
-        return parts[3], parts[4]
-    return None
-
-
 def _buttons(context):
     """Every header button of a page, groups' members included."""
     todo = list(context.get("header_buttons", []))
@@ -137,22 +128,6 @@ def _buttons(context):
         button = todo.pop()
         todo += button.get("buttons", [])
         yield button
-
-
-def _fix_colab(app, pagename, templatename, context, doctree) -> None:
-    """Colab cannot open a MyST source: point its button at the executed
-    notebook of the published site (``<edition>/_sources/<page>.ipynb``
-    on the gh-pages branch)."""
-    repo = _repo(app)
-    if repo is None:
-        return
-    edition = _edition(app.config.language)
-    for button in _buttons(context):
-        if "colab.research.google.com" in button.get("url", ""):
-            button["url"] = (
-                "https://colab.research.google.com/github/"
-                f"{repo[0]}/{repo[1]}/blob/{PAGES_BRANCH}/{edition}/"
-                f"_sources/{pagename}.ipynb")
 
 
 PDF_TOOLTIP = {"en": "Download the book as PDF", "zh": "下载全书 PDF"}
@@ -166,38 +141,6 @@ def _pdf_link(app, pagename, templatename, context, doctree) -> None:
             button.update(type="link", url=url, text=".pdf",
                           tooltip=PDF_TOOLTIP[edition])
             button.pop("javascript", None)
-
-
-INSTALL_CELL = """\
-# Outside the course repository (on Colab, say), install the course
-# package first; inside it, reglab is already installed and this does
-# nothing.
-import importlib.util
-import subprocess
-import sys
-
-if importlib.util.find_spec("reglab") is None:
-    subprocess.check_call([sys.executable, "-m", "pip", "install", "-q",
-                           "reglab @ git+{url}"])
-"""
-
-
-def _add_install_cell(app, out: Path) -> None:
-    """The downloadable notebooks start with a cell that installs reglab
-    where it is missing."""
-    import nbformat
-
-    url = (app.config.html_theme_options or {}).get("repository_url")
-    if not url:
-        return
-    for path in sorted((out / "_sources").rglob("*.ipynb")):
-        nb = nbformat.read(path, as_version=4)
-        if nb.cells and "find_spec(\"reglab\")" in nb.cells[0].source:
-            continue
-        cell = nbformat.v4.new_code_cell(INSTALL_CELL.format(url=url))
-        cell.id = "install-reglab"  # a fixed id: the file stays byte-stable
-        nb.cells.insert(0, cell)
-        nbformat.write(nb, path)
 
 
 def _mathjax_dir() -> Path:
@@ -262,7 +205,6 @@ def _finish(app, exception) -> None:
     shutil.copytree(src, dst, ignore=shutil.ignore_patterns(
         "*.map", "node-main.js", "sre", "mml-*", "tex-mml-*", "tex-svg*",
         "svg"))
-    _add_install_cell(app, out)
     # The themes copy two Jinja macro files into _static as if they were
     # pages; they are templates, not part of the site.
     for macros in (out / "_static").glob("*macros.html"):
@@ -276,11 +218,11 @@ def _finish(app, exception) -> None:
 
 
 def setup(app):
+    app.setup_extension("reglab_notebooks")
     app.add_transform(KeepMathUntranslated)
     app.connect("config-inited", _configure)
     app.connect("doctree-read", _translate_captions)
     app.connect("html-page-context", _page_context)
-    app.connect("html-page-context", _fix_colab, priority=600)
     app.connect("html-page-context", _pdf_link, priority=600)
     app.connect("build-finished", _finish)
     app.add_css_file("reglab.css")
