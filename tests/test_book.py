@@ -109,6 +109,36 @@ def test_update_po_strips_python_format_flags(tmp_path):
     assert build_book.strip_format_flags(tmp_path) == []
 
 
+def test_update_po_keeps_the_hand_written_template_entries(tmp_path):
+    """Merging removes the messages no .pot lists any more, except the
+    part captions and theme labels written by hand into sphinx.po."""
+    pot_dir = tmp_path / "pot"
+    pot_dir.mkdir()
+    pot = polib.POFile()
+    pot.append(polib.POEntry(msgid="Search", msgstr=""))
+    pot.save(str(pot_dir / "sphinx.pot"))
+    page = polib.POFile()
+    page.append(polib.POEntry(msgid="New paragraph", msgstr=""))
+    page.save(str(pot_dir / "page.pot"))
+    po_dir = tmp_path / "locales" / "zh_CN" / "LC_MESSAGES"
+    po_dir.mkdir(parents=True)
+    templates = polib.POFile()
+    for msgid, msgstr in (("Search", "搜索"), ("Foundations", "基础"),
+                          ("Link to this heading", "链接到此标题")):
+        templates.append(polib.POEntry(msgid=msgid, msgstr=msgstr))
+    templates.save(str(po_dir / "sphinx.po"))
+    old = polib.POFile()
+    old.append(polib.POEntry(msgid="Old paragraph", msgstr="旧段落"))
+    old.save(str(po_dir / "page.po"))
+    build_book.merge_catalogs(pot_dir, locales=tmp_path / "locales")
+    kept = {e.msgid: e.msgstr for e in polib.pofile(str(po_dir / "sphinx.po"))}
+    assert kept == {"Search": "搜索", "Foundations": "基础",
+                    "Link to this heading": "链接到此标题"}
+    # (sphinx-intl may offer the old translation as a fuzzy guess)
+    merged = [e.msgid for e in polib.pofile(str(po_dir / "page.po"))]
+    assert merged == ["New paragraph"]
+
+
 def test_gate_reports_untranslated_and_fuzzy(tmp_path):
     """The build's own check catches a fuzzy and an empty translation."""
     pot_dir = tmp_path / "pot"

@@ -162,6 +162,48 @@ def strip_format_flags(catalogs: Path) -> list[Path]:
     return changed
 
 
+def hand_entries(path: Path) -> list:
+    """The translated entries of the templates' catalog ``sphinx.po``.
+
+    Besides what gettext extracts from the templates, it holds entries
+    written by hand: the part captions of ``_toc.yml`` and the themes'
+    labels (``Link to this heading``, ``Light``…), which no .pot lists, so
+    ``sphinx-intl update --no-obsolete`` would delete them."""
+    import polib
+
+    if not path.exists():
+        return []
+    return [e for e in polib.pofile(str(path), wrapwidth=0)
+            if e.msgstr and not e.obsolete]
+
+
+def restore_entries(path: Path, entries: list) -> int:
+    """Add back the ``entries`` that a merge removed from ``path``."""
+    import polib
+
+    po = polib.pofile(str(path), wrapwidth=0)
+    have = {e.msgid for e in po}
+    lost = [e for e in entries if e.msgid not in have]
+    for entry in lost:
+        po.append(entry)
+    if lost:
+        po.save()
+    return len(lost)
+
+
+def merge_catalogs(pot: Path, locales: Path = LOCALES) -> None:
+    """``sphinx-intl update`` of the Chinese catalogs from the .pot files
+    in ``pot``, keeping the hand-written entries of ``sphinx.po`` and
+    removing Babel's ``python-format`` flags."""
+    templates = locales / "zh_CN" / "LC_MESSAGES" / "sphinx.po"
+    kept = hand_entries(templates)
+    run([str(Path(sys.executable).parent / "sphinx-intl"), "update",
+         "-p", str(pot), "-d", str(locales), "-l", "zh_CN",
+         "--line-width", "0", "--no-obsolete"], stdout=subprocess.DEVNULL)
+    restore_entries(templates, kept)
+    strip_format_flags(locales / "zh_CN")
+
+
 def toc_captions() -> list[str]:
     """The part captions of ``_toc.yml`` (translated via ``sphinx.po``)."""
     import yaml
@@ -327,8 +369,11 @@ def main() -> int:
     shutil.rmtree(pot, ignore_errors=True)  # no stale templates
     # Merging catalogs needs only the messages: warnings (such as links
     # to chapters left out by --pages) fail the HTML builds instead.
+    # Always from the whole table of contents (gettext executes nothing):
+    # a subset's root page would lack the captions of the parts left out,
+    # and merging it would drop their translations.
     sphinx("gettext", pot, build / "doctrees" / "gettext", cache, "en",
-           strict=not (args.draft or args.update_po), toc=toc)
+           strict=not (args.draft or args.update_po))
     if args.pages:  # merge and check only the pages asked for
         for f in (pot / "book").rglob("*.pot"):
             if f.relative_to(pot / "book").with_suffix("").as_posix() \
@@ -336,10 +381,7 @@ def main() -> int:
                 f.unlink()
 
     if args.update_po:
-        run([str(Path(sys.executable).parent / "sphinx-intl"), "update",
-             "-p", str(pot), "-d", str(LOCALES), "-l", "zh_CN",
-             "--line-width", "0", "--no-obsolete"])
-        strip_format_flags(LOCALES / "zh_CN")
+        merge_catalogs(pot)
         left = untranslated(pot, "zh_CN")
         print(f"{len(left)} message(s) still to translate or un-fuzzy.")
         return 0
