@@ -36,8 +36,10 @@ book: env
 # Two pytest processes side by side: the tests of the built book (its
 # build executes the chapters one after another, on one core) and all the
 # others (grading, package). The book's report is printed after the rest.
-BOOK_TESTS := tests/test_book.py tests/test_links.py tests/test_site.py \
-              tests/test_downloads.py
+# test_downloads.py comes first: it starts executing the downloaded
+# notebooks in the background, beside the other tests of the built book.
+BOOK_TESTS := tests/test_downloads.py tests/test_book.py tests/test_links.py \
+              tests/test_site.py
 test: env
 	@log=$$(mktemp); \
 	$(BIN)/python -m pytest --durations=10 $(BOOK_TESTS) >$$log 2>&1 & \

@@ -5,18 +5,16 @@ reglab, with the built site served on localhost."""
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import re
-import shutil
-import threading
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from tests.fresh_venv import READER, ROOT, clean_env, make_venv, run
+from tests.fresh_venv import ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -47,7 +45,7 @@ def code_cells(nb):
     return [c for c in nb.cells if c.cell_type == "code"]
 
 
-def test_every_notebook_page_has_a_download(built_book):
+def test_every_notebook_page_has_a_download(built_book, downloads_run):
     for edition in EDITIONS:
         got = sorted(p.stem for p in
                      (built_book / edition / "_sources" / "book")
@@ -150,69 +148,38 @@ def test_launch_buttons_open_the_editions_notebook(built_book, edition):
                           for u in binder), binder
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
+@pytest.fixture(scope="session")
+def downloads_run(built_book, tmp_path_factory):
+    """Executing the downloads (tests/run_downloads.py) takes minutes on
+    one core: it starts in the background with the first test of this
+    file and runs beside the other tests of the built book; the test that
+    checks it is ordered last (marker ``last``)."""
+    work = tmp_path_factory.mktemp("downloads")
+    log = open(work / "log.txt", "w")
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "tests" / "run_downloads.py"),
+         str(built_book), str(work)], stdout=log, stderr=subprocess.STDOUT)
+    yield proc, work
+    if proc.poll() is None:
+        proc.kill()
+    log.close()
 
 
-@pytest.fixture(scope="module")
-def served(built_book):
-    handler = functools.partial(_Quiet, directory=str(built_book))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-
-
-RUNNER = """\
-import json, sys, time
-import nbformat
-from nbclient import NotebookClient
-
-report = {}
-for path in sys.argv[1:]:
-    nb = nbformat.read(path, as_version=4)
-    start = time.perf_counter()
-    NotebookClient(nb, timeout=600, kernel_name="python3",
-                   resources={"metadata": {"path": "."}}).execute()
-    report[path] = round(time.perf_counter() - start, 1)
-    print(path, report[path], "s", flush=True)
-import reglab
-report["reglab"] = reglab.__file__
-json.dump(report, open("report.json", "w"))
-"""
-
-
-def test_downloads_run_in_a_fresh_environment(built_book, served,
-                                              tmp_path):
+@pytest.mark.last
+def test_downloads_run_in_a_fresh_environment(downloads_run):
     """A venv with torch and the rest of a reader's environment but no
     reglab executes the downloaded chapters: the first one installs
     reglab from the served site's wheel. Each chapter runs once, the
     English and the Chinese notebook of alternate chapters (their code is
     identical, test_editions_share_code_and_outputs). The package tests
     of the installed wheel are in test_package.py."""
-    python = make_venv(tmp_path / "venv", READER)
-    work = tmp_path / "work"
-    work.mkdir()
-    paths = []
-    for k, page in enumerate(PAGES):
-        edition = EDITIONS[k % 2]
-        dst = work / f"{edition}-{page}.ipynb"
-        shutil.copy(built_book / edition / "_sources" / "book"
-                    / f"{page}.ipynb", dst)
-        paths.append(dst.name)
-    (work / "runner.py").write_text(RUNNER)
-    env = dict(clean_env(), REGLAB_SITE_URL=served,
-               JUPYTER_DATA_DIR=str(tmp_path / "jupyter"),
-               JUPYTER_CONFIG_DIR=str(tmp_path / "jupyter"),
-               JUPYTER_RUNTIME_DIR=str(tmp_path / "jupyter" / "runtime"),
-               PATH=f"{tmp_path / 'venv' / 'bin'}:{clean_env()['PATH']}")
-    proc = run(python, "runner.py", *paths, cwd=work, env=env,
-               timeout=3000)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
-    report = json.loads((work / "report.json").read_text())
+    proc, work = downloads_run
+    proc.wait(timeout=3600)
+    result = json.loads((work / "result.json").read_text())
+    assert "error" not in result, result
+    assert result["returncode"] == 0, result["stdout"] + result["stderr"]
+    report = result["report"]
     # reglab came from the site, into the fresh venv
-    assert report.pop("reglab").startswith(str(tmp_path / "venv"))
-    assert sorted(report) == sorted(paths)
-
+    assert report.pop("reglab").startswith(result["venv"])
+    assert sorted(report) == sorted(result["paths"])
+    assert len(report) == len(PAGES)
