@@ -160,6 +160,93 @@ def test_gate_reports_untranslated_and_fuzzy(tmp_path):
     assert "'World'" in problems[0] and "'Done'" in problems[1]
 
 
+# Appendix B (book/notation.md) must list every letter that a formula of
+# the book uses. A letter counts wherever it stands in a formula: alone, in
+# bold or calligraphic type, with a hat or bar, or as a subscript or index.
+# Exempt, because they are not symbols: what is not maths (code cells,
+# {literalinclude} and other code blocks, inline code); the names of LaTeX
+# commands (\frac, \lVert); and the words inside \text{}, \textrm{},
+# \mathrm{} and \operatorname{} (units, labels such as "train", and
+# operator names such as Var, softmax, MSE). The check is by letter, not by
+# meaning: it keeps the table complete, and the table's prose says which
+# meaning holds in which chapter.
+GREEK = set("""alpha beta gamma delta epsilon varepsilon zeta eta theta
+    vartheta iota kappa lambda mu nu xi pi varpi rho varrho sigma varsigma
+    tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi
+    Sigma Upsilon Phi Psi Omega ell""".split())
+CODE_FENCE = re.compile(r"^(`{3,})([^\n]*)\n(.*?)^\1[ \t]*$", re.S | re.M)
+MATH = re.compile(r"\$\$(.+?)\$\$|(?<!\\)\$(.+?)(?<!\\)\$", re.S)
+
+
+def formulas_of(text: str) -> list[str]:
+    """The formulas of a MyST page: inline and display maths and {math}
+    blocks, leaving out code."""
+    found = []
+
+    def fence(m):
+        info, body = m.group(2).strip(), m.group(3)
+        if info.startswith("{math}"):
+            found.append("\n".join(line for line in body.splitlines()
+                                   if not line.startswith(":")))
+            return ""
+        if info.startswith("{") and not info.startswith(
+                ("{code-cell}", "{code", "{literalinclude}")):
+            return body  # an admonition, figure, ...: prose inside
+        return ""
+
+    prose = CODE_FENCE.sub(fence, text.split("\n---\n", 1)[-1]
+                           if text.startswith("---\n") else text)
+    prose = re.sub(r"`[^`\n]+`", " ", prose)
+    found += [a or b for a, b in MATH.findall(prose)]
+    return found
+
+
+def letters_of(tex: str) -> set[str]:
+    """The symbols of a formula: Latin letters and Greek commands."""
+    tex = re.sub(r"\\(?:text\w*|mathrm|operatorname|label|tag|begin|end)"
+                 r"\s*\{[^{}]*\}", " ", tex)
+    found = {f"\\{name}" for name in re.findall(r"\\([A-Za-z]+)", tex)
+             if name in GREEK}
+    return found | set(re.findall(r"[A-Za-z]", re.sub(r"\\[A-Za-z]+", " ",
+                                                      tex)))
+
+
+def test_notation_lists_every_symbol():
+    """Appendix B's symbol table lists every letter used in a formula
+    anywhere in the book (exemptions: see above)."""
+    notation = _read(ROOT / "book" / "notation.md")
+    section = notation.split("\n## Symbols\n", 1)[1].split("\n## ", 1)[0]
+    listed = set()
+    for row in re.findall(r"^\| *(.+?) *\|", section, re.M):
+        for tex in formulas_of(row):
+            listed |= letters_of(tex)
+    assert {"p", "\\eta", "\\lambda", "B", "N"} <= listed, \
+        "no symbol table found under '## Symbols' in book/notation.md"
+    missing = {}
+    for page in sorted((ROOT / "book").glob("*.md")):
+        for tex in formulas_of(_read(page)):
+            for letter in letters_of(tex) - listed:
+                missing.setdefault(letter, set()).add(page.stem)
+    assert not missing, (
+        "book/notation.md's symbol table does not list these letters, used "
+        "in formulas of the chapters named: " + "; ".join(
+            f"{k} ({', '.join(sorted(v))})"
+            for k, v in sorted(missing.items())))
+
+
+def test_notation_check_sees_every_kind_of_formula():
+    """The check above finds letters in inline, display and {math} maths,
+    in bold, as subscripts and in admonitions, and none in code or in
+    \\text{}."""
+    page = ("---\nkernelspec: {}\n---\n"
+            "Inline $\\mathbf a_k$, code `$b$`.\n\n$$\nc + \\gamma\n$$\n\n"
+            "```{math}\n:label: x\n\\hat d\n```\n\n"
+            "```{code-cell} ipython3\nprint('$e$')\n```\n\n"
+            "```{admonition} Note\n$\\mathcal F_{\\text{ghost}}$\n```\n")
+    found = set().union(*map(letters_of, formulas_of(page)))
+    assert found == {"a", "k", "c", "\\gamma", "d", "F"}
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_switcher_links_to_same_page_in_other_language(built, page):
     for here, there, lang in (("en", "zh", "zh-CN"), ("zh", "en", "en")):
