@@ -5,9 +5,8 @@
 2. A language switcher in every page header links to the same page in the
    other edition (``_build/html/en/...`` ↔ ``_build/html/zh/...``), plus
    ``<link rel="alternate" hreflang=...>`` for search engines.
-3. MathJax is served from the site itself (copied from the
-   ``django-static-mathjax`` package), never from a CDN, so maths renders
-   offline.
+3. MathJax is served from the site itself, never from a CDN, so maths
+   renders offline (``reglab_weight`` copies it, once for both editions).
 4. Each edition gets an ``index.html`` that redirects to the root page.
 5. The part captions of ``_toc.yml`` are translated from the project's
    ``sphinx.po`` catalog (gettext does not extract them from the pages).
@@ -24,8 +23,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import shutil
 from pathlib import Path
 
 from docutils import nodes
@@ -172,7 +169,6 @@ INSTALL_CELL = """\
 # Outside the course repository (on Colab, say), install the course
 # package first; inside it, reglab is already installed and this does
 # nothing.
-import importlib.util
 import subprocess
 import sys
 
@@ -198,15 +194,6 @@ def _add_install_cell(app, out: Path) -> None:
         cell.id = "install-reglab"  # a fixed id: the file stays byte-stable
         nb.cells.insert(0, cell)
         nbformat.write(nb, path)
-
-
-def _mathjax_dir() -> Path:
-    spec = importlib.util.find_spec("mathjax")
-    if spec is None or spec.origin is None:
-        raise RuntimeError(
-            "MathJax is missing: install the 'django-static-mathjax' "
-            "package (it is pinned in requirements.txt).")
-    return Path(spec.origin).parent / "static" / "mathjax" / "es5"
 
 
 # Labels the themes write without gettext (or with a catalog that lacks
@@ -254,14 +241,6 @@ def _finish(app, exception) -> None:
         return
     out = Path(app.outdir)
     _fix_pages(app, out)
-    # MathJax: the combined component plus what it loads on demand.
-    src = _mathjax_dir()
-    dst = out / "_static" / "mathjax"
-    if dst.exists():
-        shutil.rmtree(dst)
-    shutil.copytree(src, dst, ignore=shutil.ignore_patterns(
-        "*.map", "node-main.js", "sre", "mml-*", "tex-mml-*", "tex-svg*",
-        "svg"))
     _add_install_cell(app, out)
     # The themes copy two Jinja macro files into _static as if they were
     # pages; they are templates, not part of the site.
@@ -276,6 +255,7 @@ def _finish(app, exception) -> None:
 
 
 def setup(app):
+    app.setup_extension("reglab_weight")  # Font Awesome subset, MathJax
     app.add_transform(KeepMathUntranslated)
     app.connect("config-inited", _configure)
     app.connect("doctree-read", _translate_captions)

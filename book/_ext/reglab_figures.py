@@ -63,7 +63,17 @@ TEX_SYMBOLS = {
     "ln": "ln", "log": "log", "exp": "exp", "sqrt": "√", "star": "*",
     "max": "max", "min": "min", "ldots": "…", "dots": "…",
 }
-SUPERSCRIPTS = str.maketrans("0123456789-+t", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺ᵗ")
+SUPERSCRIPTS = str.maketrans("0123456789+-tnixy", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻ᵗⁿⁱˣʸ")
+SUBSCRIPTS = str.maketrans("0123456789aehijklmnoprstuvx",
+                           "₀₁₂₃₄₅₆₇₈₉ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ")
+
+
+def _script(table: dict, chars: str, mark: str) -> str:
+    """``chars`` as super- or subscripts where Unicode has them all."""
+    converted = chars.translate(table)
+    if any(c in converted for c in chars if c.isalnum()):
+        return mark + chars  # keep a readable x_max over half a script
+    return converted
 
 
 def tex_to_text(tex: str) -> str:
@@ -71,12 +81,16 @@ def tex_to_text(tex: str) -> str:
     text = re.sub(r"\\(?:mathrm|mathbf|mathbb|boldsymbol|operatorname|"
                   r"text|hat|bar|tilde|mathcal|left|right|bigl|bigr|Bigl|"
                   r"Bigr)\b", "", tex)
-    text = re.sub(r"\\tfrac|\\frac|\\dfrac", "frac", text)
-    text = re.sub(r"frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}", r"\1/\2", text)
+    text = re.sub(r"\\(?:tfrac|dfrac|frac)\s*\{([^{}]*)\}\s*\{([^{}]*)\}",
+                  r"\1/\2", text)
+    text = re.sub(r"\\[td]?frac\s*(\d)(\d)", r"\1/\2", text)
+    text = re.sub(r"\\sqrt\s*", "√", text)
     text = re.sub(r"\\([A-Za-z]+)",
                   lambda m: TEX_SYMBOLS.get(m.group(1), m.group(1)), text)
-    text = re.sub(r"\^\{?([0-9+\-t]+)\}?",
-                  lambda m: m.group(1).translate(SUPERSCRIPTS), text)
+    text = re.sub(r"\^\{?([0-9a-z+\-]+)\}?",
+                  lambda m: _script(SUPERSCRIPTS, m.group(1), "^"), text)
+    text = re.sub(r"_\{?([0-9a-z]+)\}?",
+                  lambda m: _script(SUBSCRIPTS, m.group(1), "_"), text)
     text = re.sub(r"\\[,;:! ]|~", " ", text)
     text = text.replace("{", "").replace("}", "").replace("\\", "")
     return re.sub(r"\s+", " ", text).strip()
@@ -114,7 +128,9 @@ class AttachCaptions(SphinxPostTransform):
     """Turn each ``figure_caption`` into the caption of the image of the
     code cell before it (after myst-nb has chosen the outputs)."""
 
-    default_priority = 5  # after myst-nb's SelectMimeType (4)
+    # after myst-nb's SelectMimeType (4) and the ReferencesResolver (10):
+    # a reference to an equation reads "(3)" in the alt text too
+    default_priority = 15
     # Not for the gettext builder, which extracts the caption's message
     # from the resolved doctree (and sees no cell outputs).
     formats = ("html",)
