@@ -435,3 +435,21 @@ def test_failing_cell_fails_the_build(tmp_path):
     assert proc.returncode != 0
     assert "boom" in proc.stderr + proc.stdout
     shutil.rmtree(tmp_path / "_build", ignore_errors=True)
+
+
+@pytest.mark.parametrize("tex, text", [
+    (r"\lambda = \sigma^2", "λ = σ²"),
+    (r"2/(h_{\max} + h_{\min})", "2/(hₘₐₓ + hₘᵢₙ)"),
+    (r"1/\sqrt m", "1/√m"),
+    (r"1 - e^{-x}", "1 - e⁻ˣ"),
+    (r"\hat x_0", "x₀"),
+    (r"|w| \le \eta\lambda", "|w| ≤ ηλ"),
+    (r"\tfrac12", "1/2"),
+    (r"-\log p_y", "-log p_y"),  # no subscript y in Unicode
+])
+def test_alt_text_writes_maths_as_unicode(tex, text):
+    """Screen readers get the caption's maths as text, not as TeX."""
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    from reglab_figures import tex_to_text
+
+    assert tex_to_text(tex) == text
