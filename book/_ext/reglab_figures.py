@@ -131,13 +131,18 @@ class AttachCaptions(SphinxPostTransform):
     # after myst-nb's SelectMimeType (4) and the ReferencesResolver (10):
     # a reference to an equation reads "(3)" in the alt text too
     default_priority = 15
-    # Not for the gettext builder, which extracts the caption's message
-    # from the resolved doctree (and sees no cell outputs).
-    formats = ("html",)
+
+    def is_supported(self) -> bool:
+        # The gettext builder extracts the caption's message from the
+        # resolved doctree, where there are no cell outputs: keep it.
+        return self.app.builder.name != "gettext"
 
     def run(self, **kwargs) -> None:
         number = 0
         for node in list(self.document.findall(figure_caption)):
+            if self.app.builder.format != "html":
+                node.replace_self(node.children)  # a plain paragraph
+                continue
             cell = _previous(node)
             images = (list(cell.findall(nodes.image))
                       if isinstance(cell, nodes.container) else [])

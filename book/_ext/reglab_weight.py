@@ -120,9 +120,12 @@ def subset_font(src: Path, dst: Path, codepoints: set[int]) -> None:
 def lighten_icons(out: Path) -> None:
     static = out / "_static"
     css_path = static / "styles" / "pydata-sphinx-theme.css"
-    ttf = static / f"{SOLID}.ttf"
-    if not css_path.exists() or not ttf.exists():
+    if not css_path.exists():
         return  # another theme
+    import pydata_sphinx_theme
+
+    ttf = (Path(pydata_sphinx_theme.__file__).parent / "theme" /
+           "pydata_sphinx_theme" / "static" / f"{SOLID}.ttf")
     pages = _pages(out)
     texts = []
     for page in pages:
