@@ -169,6 +169,7 @@ INSTALL_CELL = """\
 # Outside the course repository (on Colab, say), install the course
 # package first; inside it, reglab is already installed and this does
 # nothing.
+import importlib.util
 import subprocess
 import sys
 
