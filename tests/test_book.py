@@ -453,3 +453,40 @@ def test_alt_text_writes_maths_as_unicode(tex, text):
     from reglab_figures import tex_to_text
 
     assert tex_to_text(tex) == text
+
+
+def test_figure_caption_needs_a_plot_before_it(tmp_path):
+    """A caption becomes its plot's figure caption and alt text, and a
+    caption after a cell without exactly one image fails a strict build
+    (a one-page book with the book's caption extension)."""
+    (tmp_path / "conf.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(ROOT / 'book' / '_ext')!r})\n"
+        "extensions = ['myst_nb', 'reglab_figures']\n"
+        "myst_enable_extensions = ['colon_fence', 'dollarmath']\n"
+        "nb_execution_mode = 'force'\n"
+        "exclude_patterns = ['_build']\n")
+    header = ("---\njupytext:\n  text_representation:\n    extension: .md"
+              "\n    format_name: myst\nkernelspec:\n  name: python3\n"
+              "  display_name: Python 3\n---\n# Title\n\n")
+    plot = ("```{code-cell} ipython3\nimport matplotlib.pyplot as plt\n\n"
+            "plt.plot([0, 1], [1, 0]);\n```\n\n")
+    caption = ":::{figure-caption}\nA falling line, $\\lambda = 1$.\n:::\n"
+
+    def build(body: str) -> subprocess.CompletedProcess:
+        (tmp_path / "index.md").write_text(header + body)
+        out = tmp_path / "_build"
+        shutil.rmtree(out, ignore_errors=True)
+        return subprocess.run(
+            [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q",
+             str(tmp_path), str(out)], capture_output=True, text=True)
+
+    proc = build(plot + caption)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    html = _read(tmp_path / "_build" / "index.html")
+    assert re.search(r'<figure[^>]*>\s*<img alt="A falling line, λ = 1\."',
+                     html), html[-3000:]
+    assert "<figcaption>" in html
+    proc = build("```{code-cell} ipython3\nprint('no plot')\n```\n\n"
+                 + caption)
+    assert proc.returncode != 0
+    assert "exactly one image" in proc.stderr + proc.stdout
