@@ -271,7 +271,8 @@ def test_chinese_edition_is_chinese(built):
 # Chinese edition must not show, and the Traditional-Chinese wording the
 # book theme's catalog once gave the PDF entry.
 ENGLISH_LABELS = (
-    "Link to this heading", "Link to this equation", "Color mode", "Light",
+    "Link to this heading", "Link to this equation", "Link to this image",
+    "Color mode", "Light",
     "Dark", "System Settings", "Toggle primary sidebar",
     "Toggle secondary sidebar", "Main", "Page", "Launch interactive content",
     "Launch on Binder", "Launch on Colab", "Binder logo", "Colab logo",
@@ -307,21 +308,70 @@ def test_search_dictionary_holds_the_glossary_terms():
 
 @pytest.mark.parametrize("edition", ["en", "zh"])
 def test_assets_are_local(built, edition):
-    """MathJax is served by the site, and no page loads a script or a
-    stylesheet from another host."""
-    mathjax = built / edition / "_static" / "mathjax" / "tex-chtml.js"
+    """MathJax is served by the site, from one copy beside the editions
+    (a reader who switches language loads it once), and no page loads a
+    script or a stylesheet from another host."""
+    mathjax = built / "mathjax" / "tex-chtml.js"
     assert mathjax.is_file()
     assert (mathjax.parent / "output" / "chtml" / "fonts" / "woff-v2"
             ).is_dir()
-    for page in (built / edition).rglob("*.html"):
+    assert not (built / edition / "_static" / "mathjax").exists()
+    pages = [p for p in (built / edition).rglob("*.html")
+             if "_static" not in p.parts]
+    with_maths = 0
+    for page in pages:
         html = _read(page)
         external = re.findall(
             r'<(?:script[^>]+src|link[^>]+href)="((?:https?:)?//[^"]+)"',
             html)
         assert not external, f"{page.relative_to(built)} loads {external}"
         if 'class="math' in html:
-            assert "_static/mathjax/tex-chtml.js" in html, (
-                f"{page.relative_to(built)} has maths but no local MathJax")
+            with_maths += 1
+            src = re.findall(r'<script[^>]+src="([^"?]*tex-chtml\.js)',
+                             html)
+            assert src, f"{page.relative_to(built)}: maths but no MathJax"
+            assert (page.parent / src[0]).resolve() == mathjax.resolve(), (
+                f"{page.relative_to(built)} loads MathJax from {src[0]}")
+    assert with_maths > 10
+
+
+@pytest.mark.parametrize("edition", ["en", "zh"])
+def test_icons_without_the_font_awesome_script(built, edition):
+    """The 1.4 MB Font Awesome script is gone; every icon a page or a
+    script names is drawn by the subset icon font, and is hidden from
+    screen readers."""
+    from fontTools.ttLib import TTFont
+
+    static = built / edition / "_static"
+    assert not (static / "scripts" / "fontawesome.js").exists()
+    css = _read(static / "styles" / "pydata-sphinx-theme.css")
+    font = static / "vendor" / "fontawesome" / "webfonts" / (
+        "fa-solid-900-subset.woff")
+    assert f"url(../vendor/fontawesome/webfonts/{font.name})" in css
+    assert font.stat().st_size < 20_000
+    cmap = TTFont(str(font)).getBestCmap()
+    rules = {}  # icon name -> code point
+    for names, code in re.findall(
+            r'((?:\.fa-[a-z0-9-]+:{1,2}before,?)+)\{content:"\\([0-9a-f]{4})"',
+            css):
+        rules.update(dict.fromkeys(re.findall(r"fa-([a-z0-9-]+):", names),
+                                   code))
+    used = set()
+    for page in (built / edition).rglob("*.html"):
+        html = _read(page)
+        assert "fontawesome.js" not in html, page
+        for tag in re.findall(r'<(?:i|span) class="[^"]*\bfa-[^>]*>', html):
+            assert 'aria-hidden="true"' in tag, f"{page.name}: {tag}"
+        for names in re.findall(r'class="([^"]*\bfa(?:s|-solid)\b[^"]*)"',
+                                html):
+            used |= set(re.findall(r"\bfa-([a-z0-9-]+)", names))
+    used -= {"lg", "solid"}
+    assert {"bars", "magnifying-glass", "download"} <= used
+    for name in sorted(used):
+        assert name in rules, f"no rule for fa-{name}"
+        assert int(rules[name], 16) in cmap, f"fa-{name} not in the font"
+    for glyph in ("\uf05a", "\uf071"):  # admonitions: note, warning
+        assert glyph in css and ord(glyph) in cmap
 
 
 # Pages without experiments (hence without figures).
@@ -341,6 +391,47 @@ def test_figures_exist(built, edition, page):
     for src in images:
         path = (built / edition / page).parent / src
         assert path.resolve().is_file(), src
+
+
+def _has_han(text: str) -> bool:
+    return re.search(r"[\u4e00-\u9fff]", text) is not None
+
+
+@pytest.mark.parametrize("edition", ["en", "zh"])
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_figures_have_captions_and_alt_text(built, edition, page):
+    """Every image has an alt text in the edition's language that is not
+    a file path, and every plot of a code cell is a figure whose caption
+    the chapter wrote; the plot's alt text is that caption, without TeX."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(_read(built / edition / f"{page}.html"),
+                         "html.parser")
+    for img in soup.find_all("img"):
+        alt = (img.get("alt") or "").strip()
+        assert alt, f"{edition}/{page}: {img.get('src')} has no alt text"
+        assert not re.fullmatch(r"\S*[/\\]\S*|\S+\.(png|svg|jpe?g|gif)",
+                                alt), (
+            f"{edition}/{page}: alt text {alt!r} is a file path")
+        assert _has_han(alt) == (edition == "zh"), (
+            f"{edition}/{page}: alt text {alt!r} is not in the edition's "
+            "language")
+    plots = soup.select("div.cell_output img")
+    assert plots, f"{edition}/{page}: no plot"
+    for img in plots:
+        figure = img.find_parent("figure")
+        assert figure is not None, f"{edition}/{page}: {img['src']} " \
+            "is not a figure"
+        caption = figure.find("figcaption")
+        text = caption.get_text(" ", strip=True) if caption else ""
+        assert len(text) > 40, f"{edition}/{page}: {img['src']} has no " \
+            "caption"
+        alt = img["alt"]
+        assert not re.search(r"[$\\{}]", alt), f"TeX in alt text {alt!r}"
+        # the alt text is the caption (maths as plain text)
+        words = re.findall(r"[a-z]{4,}|[\u4e00-\u9fff]{2}", alt.lower())
+        assert words and all(w in text.lower() for w in words[:8]), (
+            f"{edition}/{page}: alt {alt!r} is not the caption {text!r}")
 
 
 def test_language_chooser(built):
@@ -461,3 +552,58 @@ def test_failing_cell_fails_the_build(tmp_path):
     assert proc.returncode != 0
     assert "boom" in proc.stderr + proc.stdout
     shutil.rmtree(tmp_path / "_build", ignore_errors=True)
+
+
+@pytest.mark.parametrize("tex, text", [
+    (r"\lambda = \sigma^2", "λ = σ²"),
+    (r"2/(h_{\max} + h_{\min})", "2/(hₘₐₓ + hₘᵢₙ)"),
+    (r"1/\sqrt m", "1/√m"),
+    (r"1 - e^{-x}", "1 - e⁻ˣ"),
+    (r"\hat x_0", "x₀"),
+    (r"|w| \le \eta\lambda", "|w| ≤ ηλ"),
+    (r"\tfrac12", "1/2"),
+    (r"-\log p_y", "-log p_y"),  # no subscript y in Unicode
+])
+def test_alt_text_writes_maths_as_unicode(tex, text):
+    """Screen readers get the caption's maths as text, not as TeX."""
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    from reglab_figures import tex_to_text
+
+    assert tex_to_text(tex) == text
+
+
+def test_figure_caption_needs_a_plot_before_it(tmp_path):
+    """A caption becomes its plot's figure caption and alt text, and a
+    caption after a cell without exactly one image fails a strict build
+    (a one-page book with the book's caption extension)."""
+    (tmp_path / "conf.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(ROOT / 'book' / '_ext')!r})\n"
+        "extensions = ['myst_nb', 'reglab_figures']\n"
+        "myst_enable_extensions = ['colon_fence', 'dollarmath']\n"
+        "nb_execution_mode = 'force'\n"
+        "exclude_patterns = ['_build']\n")
+    header = ("---\njupytext:\n  text_representation:\n    extension: .md"
+              "\n    format_name: myst\nkernelspec:\n  name: python3\n"
+              "  display_name: Python 3\n---\n# Title\n\n")
+    plot = ("```{code-cell} ipython3\nimport matplotlib.pyplot as plt\n\n"
+            "plt.plot([0, 1], [1, 0]);\n```\n\n")
+    caption = ":::{figure-caption}\nA falling line, $\\lambda = 1$.\n:::\n"
+
+    def build(body: str) -> subprocess.CompletedProcess:
+        (tmp_path / "index.md").write_text(header + body)
+        out = tmp_path / "_build"
+        shutil.rmtree(out, ignore_errors=True)
+        return subprocess.run(
+            [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q",
+             str(tmp_path), str(out)], capture_output=True, text=True)
+
+    proc = build(plot + caption)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    html = _read(tmp_path / "_build" / "index.html")
+    assert re.search(r'<figure[^>]*>\s*<img alt="A falling line, λ = 1\."',
+                     html), html[-3000:]
+    assert "<figcaption>" in html
+    proc = build("```{code-cell} ipython3\nprint('no plot')\n```\n\n"
+                 + caption)
+    assert proc.returncode != 0
+    assert "exactly one image" in proc.stderr + proc.stdout

@@ -283,6 +283,92 @@ def test_no_serious_accessibility_violations(site, visit, edition, page):
     assert v.page.evaluate(AXE_RUN) == []
 
 
+class _Compressing(_Quiet):
+    """Sends text (HTML, CSS, scripts) gzip-compressed to a browser that
+    accepts it, as GitHub Pages and other static hosts do; fonts and
+    images go as they are."""
+
+    TEXT = ("text/", "application/javascript", "application/json",
+            "image/svg+xml")
+
+    def send_head(self):
+        import gzip
+        import io
+
+        path = Path(self.translate_path(self.path))
+        kind = self.guess_type(str(path))
+        if (path.is_file() and kind.startswith(self.TEXT)
+                and "gzip" in self.headers.get("Accept-Encoding", "")):
+            body = gzip.compress(path.read_bytes(), 6)
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            return io.BytesIO(body)
+        return super().send_head()
+
+
+def _serve(root: Path, handler):
+    server = socketserver.ThreadingTCPServer(
+        ("127.0.0.1", 0), functools.partial(handler, directory=str(root)))
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def page_weight(browser, url: str) -> dict[str, int]:
+    """Bytes of every response body of one page load with an empty cache,
+    until MathJax has typeset and its fonts have arrived: ``{url: bytes}``
+    (as sent, i.e. compressed where the server compresses)."""
+    context = browser.new_context()  # an empty cache
+    page = context.new_page()
+    sizes: dict[str, int] = {}
+    page.on("requestfinished", lambda r: sizes.__setitem__(
+        r.url, r.sizes()["responseBodySize"]))
+    page.goto(url, wait_until="load")
+    page.evaluate("() => MathJax.startup.promise")
+    page.wait_for_load_state("networkidle")
+    context.close()
+    return sizes
+
+
+MiB = 2**20
+# Pages with a CHAPTER's plots; the preface and the back matter are text.
+CHAPTERS = [p for p in PAGES if p not in (
+    "book/preface", "book/references", "book/glossary", "book/notation",
+    "book/instructors")]
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_chapter_page_weight(built_book, browser, edition, page):
+    """A chapter, with everything it loads (theme, MathJax and its fonts,
+    plots), transfers under 1.5 MiB from a host that compresses text as
+    GitHub Pages does (1.4 to 1.8 MiB before the Font Awesome script was
+    dropped), and under 3.5 MiB even uncompressed (3.9 to 4.4 MiB
+    before). The numbers are printed (``pytest -s``)."""
+    weights = {}
+    for name, handler in (("compressed", _Compressing), ("raw", _Quiet)):
+        server, base = _serve(built_book, handler)
+        try:
+            sizes = page_weight(browser, f"{base}/{edition}/{page}.html")
+        finally:
+            server.shutdown()
+            server.server_close()
+        assert any("mathjax/output/chtml/fonts" in u for u in sizes), (
+            "MathJax loaded no font: the page was measured too early")
+        weights[name] = sum(sizes.values())
+        heaviest = sorted(sizes.items(), key=lambda x: -x[1])[:3]
+        print(f"{edition}/{page} {name}: {weights[name]} bytes "
+              f"({weights[name] / MiB:.2f} MiB) in {len(sizes)} requests; "
+              "heaviest: " + ", ".join(
+                  f"{u.split('/')[-1].split('?')[0]} {b}"
+                  for u, b in heaviest))
+    assert weights["compressed"] < 1.5 * MiB, weights
+    assert weights["raw"] < 3.5 * MiB, weights
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_one_search_button_and_visible_focus(site, visit, size):
     v = visit(f"{site}/en/book/dropout.html", viewport=SIZES[size])

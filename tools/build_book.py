@@ -375,7 +375,7 @@ def main() -> int:
     sphinx("gettext", pot, build / "doctrees" / "gettext", cache, "en",
            strict=not (args.draft or args.update_po))
     if args.pages:  # merge and check only the pages asked for
-        for f in (pot / "book").rglob("*.pot"):
+        for f in (pot / "book").rglob("*.pot"):  # sphinx.pot stays
             if f.relative_to(pot / "book").with_suffix("").as_posix() \
                     not in args.pages:
                 f.unlink()

@@ -5,9 +5,8 @@
 2. A language switcher in every page header links to the same page in the
    other edition (``_build/html/en/...`` ↔ ``_build/html/zh/...``), plus
    ``<link rel="alternate" hreflang=...>`` for search engines.
-3. MathJax is served from the site itself (copied from the
-   ``django-static-mathjax`` package), never from a CDN, so maths renders
-   offline.
+3. MathJax is served from the site itself, never from a CDN, so maths
+   renders offline (``reglab_weight`` copies it, once for both editions).
 4. Each edition gets an ``index.html`` that redirects to the root page.
 5. The part captions of ``_toc.yml`` are translated from the project's
    ``sphinx.po`` catalog (gettext does not extract them from the pages).
@@ -27,8 +26,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import shutil
 from pathlib import Path
 
 from docutils import nodes
@@ -143,13 +140,6 @@ def _pdf_link(app, pagename, templatename, context, doctree) -> None:
             button.pop("javascript", None)
 
 
-def _mathjax_dir() -> Path:
-    spec = importlib.util.find_spec("mathjax")
-    if spec is None or spec.origin is None:
-        raise RuntimeError(
-            "MathJax is missing: install the 'django-static-mathjax' "
-            "package (it is pinned in requirements.txt).")
-    return Path(spec.origin).parent / "static" / "mathjax" / "es5"
 
 
 # Labels the themes write without gettext (or with a catalog that lacks
@@ -197,14 +187,6 @@ def _finish(app, exception) -> None:
         return
     out = Path(app.outdir)
     _fix_pages(app, out)
-    # MathJax: the combined component plus what it loads on demand.
-    src = _mathjax_dir()
-    dst = out / "_static" / "mathjax"
-    if dst.exists():
-        shutil.rmtree(dst)
-    shutil.copytree(src, dst, ignore=shutil.ignore_patterns(
-        "*.map", "node-main.js", "sre", "mml-*", "tex-mml-*", "tex-svg*",
-        "svg"))
     # The themes copy two Jinja macro files into _static as if they were
     # pages; they are templates, not part of the site.
     for macros in (out / "_static").glob("*macros.html"):
@@ -219,6 +201,7 @@ def _finish(app, exception) -> None:
 
 def setup(app):
     app.setup_extension("reglab_notebooks")
+    app.setup_extension("reglab_weight")  # Font Awesome subset, MathJax
     app.add_transform(KeepMathUntranslated)
     app.connect("config-inited", _configure)
     app.connect("doctree-read", _translate_captions)
