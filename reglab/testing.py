@@ -348,7 +348,9 @@ def _mentions(obj, name: str) -> bool:
 def _hint() -> str | None:
     """The sentence about an earlier task, if the cell uses a function
     whose test cells have failed."""
-    tested = [obj for obj in _CELL["tested"].values() if obj is not None]
+    tested = list(_CELL["tested"].values())
+    if None in tested:
+        return None  # the cell's own task is not even defined yet
     for name, (number, obj) in _CELL["uses"].items():
         if obj is None or _FAILED.get(id(obj)) is not obj:
             continue
@@ -392,6 +394,10 @@ def explain(value: BaseException, tb) -> list[str]:
                     "says # YOUR CODE HERE and delete that line).")
     elif mine:
         sentence = f"Your `{mine[-1].name}` raised {name}: {_text(value)}"
+    elif isinstance(value, NameError) and value.name in _CELL.get(
+            "tested", {}):
+        sentence = (f"`{value.name}` is not defined: write it in Task "
+                    f"{_CELL['task']} and run its cell.")
     else:
         sentence = f"The test stopped with {name}: {_text(value)}"
     lines = [sentence]

@@ -212,3 +212,14 @@ def test_other_cells_keep_ipython_tracebacks(shell):
     error, out = shell("1 / 0")
     assert isinstance(error, ZeroDivisionError)
     assert "Traceback" in out and "ZeroDivisionError" in out
+
+
+def test_tests_of_undefined_task(shell):
+    shell(STUDENT)
+    shell(TASK1)
+    error, out = shell("from reglab.testing import tests_of\n"
+                       "tests_of(2, 'Dropout', uses={'dropout': 1})\n"
+                       "Dropout(0.5)")
+    assert isinstance(error, NameError)
+    assert out.strip() == ("`Dropout` is not defined: write it in Task 2 "
+                           "and run its cell.")
