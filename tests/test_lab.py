@@ -7,11 +7,18 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
+import nbformat
 import pytest
+
+from tests.assignments import SPECS
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -130,3 +137,122 @@ def test_validate_button_uses_the_readable_validator(monkeypatch):
         {"module": "reglab_jupyter"}]
     reglab_jupyter._load_jupyter_server_extension(App())
     assert handlers.Validator is ReadableValidator
+
+
+# --- in a browser (slow) -----------------------------------------------------
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+try:
+    from playwright.sync_api import sync_playwright
+except ImportError:  # pragma: no cover - depends on the machine
+    sync_playwright = None
+
+
+@pytest.fixture(scope="module")
+def lab_server(tmp_path_factory):
+    """The course environment's JupyterLab (the students'), serving a
+    ch06 notebook whose Task 1 takes p as the probability of keeping;
+    started in the repository, as a student starts it."""
+    from tests.test_exercises import answered
+
+    spec = next(s for s in SPECS if s.ASSIGNMENT == "ch06-dropout")
+    root = tmp_path_factory.mktemp("lab")
+    nbformat.write(answered(spec, {"dropout": "do-p-is-keep-probability"}),
+                   root / "dropout.ipynb")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    home = tmp_path_factory.mktemp("home")
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(home / "config"),
+               JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+               JUPYTER_DATA_DIR=str(home / "data"))
+    env.pop("JUPYTER_CONFIG_PATH", None)
+    news = (home / "config" / "lab" / "user-settings" / "@jupyterlab"
+            / "apputils-extension" / "notification.jupyterlab-settings")
+    news.parent.mkdir(parents=True)
+    news.write_text('{"fetchNews": "false"}')  # no question in the shots
+    log = open(home / "lab.log", "w")  # noqa: SIM115 - closed below
+    server = subprocess.Popen(
+        [str(BIN / "jupyter"), "lab", "--no-browser", f"--port={port}",
+         "--ServerApp.ip=127.0.0.1", "--ServerApp.token=reglab",
+         f"--ServerApp.root_dir={root}", "--allow-root"],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(240):
+            try:
+                urllib.request.urlopen(f"{url}/api/status?token=reglab",
+                                       timeout=2)
+                break
+            except OSError:
+                time.sleep(0.5)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(30)
+        log.close()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(CHROMIUM is None or sync_playwright is None,
+                    reason="browser tests skipped: Chromium or Playwright "
+                           "is not installed")
+def test_validate_dialog_in_the_students_lab(lab_server):
+    """The real Validate button: the dialog lists each failing test's
+    sentence first (Task 3's says first that Task 1 is wrong), no test
+    code; the Nbgrader menu is gone. Screenshots of the dialog and of the
+    notebook's failing test go to _build/screenshots."""
+    sys.path.insert(0, str(REPO / "tools"))
+    from print_pdf import ARGS
+
+    out = REPO / "_build" / "screenshots"
+    out.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(f"{lab_server}/lab/tree/dropout.ipynb?token=reglab")
+            button = page.locator("jp-button:has-text('Validate')").first
+            button.wait_for(timeout=120_000)
+            menus = page.locator(".lm-MenuBar-itemLabel").all_inner_texts()
+            assert "Run" in menus and "Nbgrader" not in menus, menus
+            button.click()
+            dialog = page.locator(".jp-Dialog")
+            page.wait_for_selector(".jp-Dialog .validation-failed",
+                                   timeout=180_000)
+            blocks = dialog.locator("pre").all_inner_texts()
+            sentences, tests = blocks[0::2], blocks[1::2]
+            assert sentences[0].startswith("dropout(x, p=0.3) zeroed a "
+                                           "fraction 0.705")
+            assert sentences[1].startswith(
+                "Task 3 uses your `dropout` from Task 1, which does not "
+                "pass its tests yet:\nfix Task 1 first.\nFor p=0.2 the "
+                "measured mean is 213.0 standard errors")
+            assert all(t.startswith("(test: Checks ") for t in tests)
+            text = dialog.inner_text()
+            assert "banned" not in text and "Traceback" not in text
+            assert len(text) < 1000, len(text)
+            page.screenshot(path=str(out / "validate-dialog.png"))
+            dialog.locator("button:has-text('Ok')").click()
+            # Run every cell, one after the other (Run All would stop at
+            # the first failing test): the notebook shows the same
+            # sentences first.
+            page.locator(".jp-Cell").first.click()
+            busy = ("() => ![...document.querySelectorAll('.jp-InputPrompt')"
+                    "].some(e => e.textContent.includes('*'))")
+            for _ in range(page.locator(".jp-Cell").count()):
+                page.keyboard.press("Shift+Enter")
+                page.wait_for_timeout(300)
+                page.wait_for_function(busy, timeout=60_000)
+            error = page.locator(
+                ".jp-Cell:has-text('Checks the measured moments') "
+                "[data-mime-type='application/vnd.jupyter.stderr']").first
+            error.wait_for(timeout=180_000)
+            assert error.inner_text().startswith(
+                "Task 3 uses your `dropout` from Task 1")
+            cell = page.locator(
+                ".jp-Cell:has-text('Checks the measured moments')").first
+            cell.locator(".jp-Cell-outputWrapper").scroll_into_view_if_needed()
+            page.screenshot(path=str(out / "notebook-failed-test.png"))
+        finally:
+            browser.close()
