@@ -293,15 +293,13 @@ def _new_cell(*args) -> None:
 
 def _show(shell, etype, value, tb, tb_offset=None):
     """IPython's custom exception handler: a test cell's failure as
-    :func:`explain` words it, any other cell's as IPython would."""
+    :func:`_explain` words it, any other cell's as IPython would."""
+    if not _CELL:  # not a test cell: exactly what IPython shows
+        shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+        return None
+    shell._get_exc_info((etype, value, tb))  # sys.last_* for %debug
     try:
-        if _CELL:
-            stb = explain(value, tb)
-        elif hasattr(value, "_render_traceback_"):
-            stb = value._render_traceback_()
-        else:
-            stb = shell.InteractiveTB.structured_traceback(
-                etype, value, tb, tb_offset=tb_offset)
+        stb = _explain(value, tb)
     except Exception:  # noqa: BLE001 - never lose the student's error
         stb = [f"{etype.__name__}: {_text(value)}"]
     shell._showtraceback(etype, value, stb)
@@ -365,7 +363,7 @@ def _hint() -> str | None:
     return None
 
 
-def explain(value: BaseException, tb) -> list[str]:
+def _explain(value: BaseException, tb) -> list[str]:
     """The lines shown for a test cell that raised ``value``.
 
     The first line is the sentence to read; then, when the student's code

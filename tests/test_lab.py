@@ -139,6 +139,28 @@ def test_validate_button_uses_the_readable_validator(monkeypatch):
     assert handlers.Validator is ReadableValidator
 
 
+def test_sentence_first_reduces_any_error_to_its_sentence():
+    from reglab_jupyter.validate import describe, sentence_first
+
+    ours = ("Task 3 uses your `dropout` from Task 1, which does not pass "
+            "its tests yet: fix Task 1 first.\nFor p=0.2 the measured mean "
+            "is 213.0 standard errors away from x (allowed 5).")
+    assert sentence_first(ours) == ours
+    ipython = ("\x1b[31m------------------------------------------\x1b[39m\n"
+               "\x1b[31mAssertionError\x1b[39m  Traceback (most recent call "
+               "last)\nCell In[5], line 44\n---> 44 assert z_mean <= 5, (\n"
+               "\x1b[31mAssertionError\x1b[39m: For p=0.2 the measured mean "
+               "is 213.0 standard errors away from x (allowed 5).")
+    assert sentence_first(ipython) == (
+        "AssertionError: For p=0.2 the measured mean is 213.0 standard "
+        "errors away from x (allowed 5).")
+    assert sentence_first("\x1b[31mNotImplementedError\x1b[39m: ") == (
+        "Not answered yet: a task's cell still raises NotImplementedError.")
+    assert sentence_first("") == "(no message)"
+    assert describe("# Checks the moments.\n# Points: 1\nx = 1") == (
+        "Checks the moments.")
+
+
 # --- in a browser (slow) -----------------------------------------------------
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
