@@ -113,9 +113,11 @@ def test_configure_keeps_other_settings_and_switches(tmp_path):
         lab.configure("teacher", tmp_path)
 
 
-def test_course_environment_is_the_students(monkeypatch):
-    """``make env`` ran ``tools/lab.py student`` for this environment."""
+def test_course_environment_is_the_students(monkeypatch, tmp_path):
+    """``make env`` ran ``tools/lab.py student`` for this environment
+    (read without the user's own ~/.jupyter)."""
     monkeypatch.delenv("JUPYTER_CONFIG_PATH", raising=False)
+    monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(tmp_path))
     on = lab.status()
     assert all(on[name] for name in lab.STUDENT_PLUGINS + lab.STUDENT_SERVER)
     assert not any(on[name] for name in lab.INSTRUCTOR_PLUGINS
