@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: env book test test-fast exercises check grading-setup collect grade screenshots po lint clean help
+.PHONY: env book test test-fast exercises check lab-instructor grading-setup collect grade screenshots po lint clean help
 
 help:
 	@echo "make book       build both editions into _build/html (en, zh)"
@@ -14,6 +14,7 @@ help:
 	@echo "make test-fast  the package tests only (seconds)"
 	@echo "make exercises  regenerate exercises/ from solutions/"
 	@echo "make check NB=exercises/<a>/<nb>.ipynb   (students) run a notebook's tests"
+	@echo "make lab-instructor   (instructors) JupyterLab with all of nbgrader's tools"
 	@echo "make grading-setup [GRADING=~/grading]   (instructors) create the grading folder"
 	@echo "make collect A=<assignment> FROM=<folder|zip> [GRADING=...]"
 	@echo "make grade [A=<assignment>] [GRADING=...] [GRADE_FLAGS=...]  sandboxed autograde, feedback, grades.csv"
@@ -26,6 +27,7 @@ $(STAMP): requirements.txt pyproject.toml
 		-r requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
 		--no-deps --no-build-isolation -e .
+	$(BIN)/python tools/lab.py student
 	@touch $@
 
 env: $(STAMP)
@@ -60,6 +62,12 @@ check: env
 	@test -n "$(NB)" || { echo "usage: make check NB=exercises/<assignment>/<notebook>.ipynb"; exit 2; }
 	$(BIN)/python tools/exercises.py validate $(NB)
 
+# Instructors: JupyterLab with nbgrader's instructor tools (the
+# environment's own JupyterLab shows students the Validate button only;
+# see tools/lab.py).
+lab-instructor: env
+	JUPYTER_CONFIG_PATH=$(CURDIR)/tools/jupyter-instructor $(BIN)/jupyter lab
+
 # Instructors: grading happens in a folder outside the repository.
 GRADING ?= $(HOME)/grading
 
@@ -84,7 +92,7 @@ po: env
 	$(BIN)/python tools/build_book.py --update-po
 
 lint: env
-	$(BIN)/ruff check reglab tests tools benchmarks
+	$(BIN)/ruff check reglab reglab_jupyter tests tools benchmarks
 
 clean:
 	rm -rf _build

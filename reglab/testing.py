@@ -2,17 +2,25 @@
 
 Their failure messages are written for students: one sentence saying what
 was expected and by how much the answer missed, never a raw tensor dump.
+:func:`tests_of`, called at the top of every test cell of the exercises,
+makes a failing test show that sentence first (in the notebook, in
+nbgrader's Validate and in the graded feedback), and says so when the
+failure comes from an earlier task that does not pass its tests yet.
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib
+import linecache
+import os
+import sys
+import traceback
 import types
 
 import torch
 
-__all__ = ["DelegationError", "assert_close", "forbid"]
+__all__ = ["DelegationError", "assert_close", "forbid", "tests_of"]
 
 
 class DelegationError(AssertionError):
@@ -216,3 +224,192 @@ def _raising_code(func, path: str, reason: str):
     namespace: dict = {}
     exec("\n".join(src), namespace)
     return namespace["_outer"]().__code__
+
+
+# --- what a failing test cell shows -------------------------------------
+
+# The test cell that is running (set by tests_of, cleared before every
+# cell), and the tested objects whose test cells have failed.
+_CELL: dict = {}
+_FAILED: dict[int, object] = {}
+_SHELL: list = []
+_LONGEST = 1000  # characters of an exception's message that are shown
+
+
+def tests_of(task: int, *names: str, uses: dict[str, int] | None = None
+             ) -> None:
+    """Declare what the running test cell checks; shape how it fails.
+
+    Call it at the top of every test cell of an exercise. If the cell then
+    fails, IPython shows (instead of a traceback) the sentence that says
+    what went wrong first: the test's own message; or, when the student's
+    code raised, ``Your `f` raised TypeError: ...`` followed by where in
+    the student's own code (never a line of the test cell, which may be a
+    hidden test); or, when the cell uses a function of an earlier task
+    whose test cells have failed, first the sentence ``Task 3 uses your
+    `dropout` from Task 1, which does not pass its tests yet: fix Task 1
+    first.`` The verdict does not change: the cell still fails, and a
+    cell passes or fails exactly as it would without this call. Outside
+    IPython the call only records its arguments.
+
+    Args:
+        task: the number of the task that the cell tests.
+        *names: the student's functions or classes that the cell tests
+            (looked up in the caller's globals).
+        uses: name -> task number of the student's functions from earlier
+            tasks (or earlier in the same task) that the tested code or the
+            test calls.
+
+    Example::
+
+        from reglab.testing import tests_of
+        tests_of(3, "dropout_moments", uses={"dropout": 1})
+    """
+    space = sys._getframe(1).f_globals
+    _CELL.clear()
+    _CELL.update(
+        task=task,
+        tested={name: space.get(name) for name in names},
+        uses={name: (int(number), space.get(name))
+              for name, number in (uses or {}).items()})
+    _install()
+
+
+def _install() -> None:
+    """Route the exceptions of test cells through :func:`_show` (once per
+    IPython shell; nothing outside IPython)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython and ipython.get_ipython()
+    if shell is None or shell in _SHELL:
+        return
+    _SHELL[:] = [shell]
+    shell.events.register("pre_run_cell", _new_cell)
+    shell.set_custom_exc((Exception,), _show)
+
+
+def _new_cell(*args) -> None:
+    _CELL.clear()
+
+
+def _show(shell, etype, value, tb, tb_offset=None):
+    """IPython's custom exception handler: a test cell's failure as
+    :func:`_explain` words it, any other cell's as IPython would."""
+    if not _CELL:  # not a test cell: exactly what IPython shows
+        shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+        return None
+    shell._get_exc_info((etype, value, tb))  # sys.last_* for %debug
+    try:
+        stb = _explain(value, tb)
+    except Exception:  # noqa: BLE001 - never lose the student's error
+        stb = [f"{etype.__name__}: {_text(value)}"]
+    shell._showtraceback(etype, value, stb)
+    return stb
+
+
+def _text(value) -> str:
+    try:
+        text = " ".join(str(value).split())
+    except Exception:  # noqa: BLE001 - a hostile __str__
+        text = "(a message that cannot be shown)"
+    return text if len(text) <= _LONGEST else text[:_LONGEST] + " [...]"
+
+
+def _files(obj) -> set[str]:
+    """The files (notebook cells) of the code of a function or class."""
+    found = set()
+    for func in [obj, *vars(obj).values()] if isinstance(obj, type) \
+            else [obj]:
+        func = getattr(func, "__func__", func)  # static/class methods
+        code = getattr(func, "__code__", None)
+        if isinstance(code, types.CodeType):
+            found.add(code.co_filename)
+    return found
+
+
+def _mentions(obj, name: str) -> bool:
+    """Does the code of ``obj`` (a function or a class) use ``name``?"""
+    codes = []
+    for func in [obj, *vars(obj).values()] if isinstance(obj, type) \
+            else [obj]:
+        func = getattr(func, "__func__", func)
+        code = getattr(func, "__code__", None)
+        if isinstance(code, types.CodeType):
+            codes.append(code)
+    while codes:
+        code = codes.pop()
+        if name in code.co_names:
+            return True
+        codes += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+    return False
+
+
+def _hint() -> str | None:
+    """The sentence about an earlier task, if the cell uses a function
+    whose test cells have failed."""
+    tested = list(_CELL["tested"].values())
+    if None in tested:
+        return None  # the cell's own task is not even defined yet
+    for name, (number, obj) in _CELL["uses"].items():
+        if obj is None or _FAILED.get(id(obj)) is not obj:
+            continue
+        if tested and not any(_mentions(t, name) for t in tested):
+            continue  # the tested code does not call it
+        task = _CELL["task"]
+        if number == task:
+            return (f"Task {task} uses your `{name}`, which does not pass "
+                    f"its tests yet: fix `{name}` first.")
+        return (f"Task {task} uses your `{name}` from Task {number}, which "
+                f"does not pass its tests yet: fix Task {number} first.")
+    return None
+
+
+def _explain(value: BaseException, tb) -> list[str]:
+    """The lines shown for a test cell that raised ``value``.
+
+    The first line is the sentence to read; then, when the student's code
+    raised, the lines of it that were running (innermost last). Lines of
+    the test cell and of the libraries are never shown. Records the tested
+    objects of the cell as failing (see :func:`tests_of`).
+    """
+    ours = set()
+    for obj in [*_CELL.get("tested", {}).values(),
+                *(o for _, o in _CELL.get("uses", {}).values())]:
+        if obj is not None:
+            ours |= _files(obj)
+    frames = traceback.extract_tb(tb)
+    mine = [f for f in frames if f.filename in ours]
+    inner = next((f for f in reversed(frames)
+                  if not os.path.isfile(f.filename)), None)
+    name = type(value).__name__
+    if isinstance(value, AssertionError) and (
+            isinstance(value, DelegationError) or not mine
+            or inner is not mine[-1]):
+        sentence = _text(value) or "A check of this test failed."
+    elif isinstance(value, NotImplementedError) and mine \
+            and not _text(value):
+        sentence = (f"`{mine[-1].name}` is not answered yet: it still "
+                    "raises NotImplementedError (write your code where it "
+                    "says # YOUR CODE HERE and delete that line).")
+    elif mine:
+        sentence = f"Your `{mine[-1].name}` raised {name}: {_text(value)}"
+    elif isinstance(value, NameError) and value.name in _CELL.get(
+            "tested", {}):
+        sentence = (f"`{value.name}` is not defined: write it in Task "
+                    f"{_CELL['task']} and run its cell.")
+    else:
+        sentence = f"The test stopped with {name}: {_text(value)}"
+    lines = [sentence]
+    if mine and not isinstance(value, NotImplementedError):
+        lines.append("In your code (innermost last):")
+        for frame in mine[-5:]:
+            code = (linecache.getline(frame.filename, frame.lineno).strip()
+                    or frame.line or "")
+            lines.append(f"  `{frame.name}`, line {frame.lineno} of its "
+                         f"cell: {code}")
+    hint = _hint() if _CELL else None
+    if hint:
+        lines.insert(0, hint)
+    for obj in _CELL.get("tested", {}).values():
+        if obj is not None:
+            _FAILED[id(obj)] = obj
+    return lines

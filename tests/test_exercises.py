@@ -19,6 +19,7 @@ import pytest
 import torch
 
 import reglab.testing
+from reglab_jupyter.validate import describe
 from tests.assignments import REQUIRED_STUDENTS, SPECS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -339,5 +340,54 @@ def test_check_command_lists_each_failure_in_one_line(capsys):
     failures = out[1:]
     assert len(failures) == len(tests)
     for line in failures:
-        assert line.startswith("  - ") and "[test: Checks " in line, line
+        assert line.startswith("  - `") and "[test: Checks " in line, line
+        assert ("is not answered yet" in line
+                or "`Dropout` is not defined: write it in Task 2" in line)
         assert "Traceback" not in line
+
+
+def answered(spec, wrong: dict[str, str]) -> nbformat.NotebookNode:
+    """The release of ``spec`` answered like the reference, except for the
+    solution cells in ``wrong`` (grade_id -> mutant name)."""
+    nb = nbformat.read(release_of(source_of(spec)), 4)
+    reference = {cell.id: cell.source for cell in
+                 exercises.to_notebook(source_of(spec)).cells
+                 if nbgrader_meta(cell).get("solution")}
+    for cell in nb.cells:
+        if cell.id in wrong:
+            cell.source = spec.MUTANTS[wrong[cell.id]][0]
+        elif cell.id in reference:
+            cell.source = "\n".join(
+                line for line in reference[cell.id].splitlines()
+                if "### " not in line)
+    return nb
+
+
+@pytest.mark.slow
+def test_validate_reports_the_sentence_first(tmp_path):
+    """What the Validate dialog shows for a wrong Task 1 (p taken as the
+    probability of keeping): per failing test, the sentence first (for
+    Task 3, first that Task 1 is wrong), wrapped to the dialog's width,
+    then the test's description; no test code, no traceback."""
+    spec = next(s for s in SPECS if s.ASSIGNMENT == "ch06-dropout")
+    notebook = tmp_path / "dropout.ipynb"
+    nbformat.write(answered(spec, {"dropout": "do-p-is-keep-probability"}),
+                   notebook)
+    failed = exercises.validate(notebook)["failed"]
+    first = {describe(cell["test"]): cell["message"].splitlines()[0]
+             for cell in failed}
+    assert list(first.values()) == [
+        "dropout(x, p=0.3) zeroed a fraction 0.705 of the 10000 elements, "
+        "but should zero about p = 0.3 (allowed ± 0.023, five binomial "
+        "standard deviations); p is the probability of dropping an element.",
+        "Task 3 uses your `dropout` from Task 1, which does not pass its "
+        "tests yet: fix Task 1 first."], first
+    for cell in failed:
+        assert cell["source"].replace("\n", " ").startswith(
+            cell["message"].splitlines()[0][:60])
+        assert max(map(len, cell["source"].splitlines())) <= 76
+        assert cell["error"].startswith("(test: Checks ")
+        for text in (cell["source"], cell["error"]):
+            assert "banned" not in text and "Traceback" not in text
+    assert "213.0 standard errors" in failed[1]["message"]
+    assert sum(len(c["source"]) + len(c["error"]) for c in failed) < 1000

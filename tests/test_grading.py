@@ -229,3 +229,35 @@ def test_feedback_explains_hidden_failures(course, spec):
             assert sentence in text, f"{student}: {sentence!r} not shown"
         assert "Traceback" not in text
 
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.ASSIGNMENT)
+def test_failed_tests_start_with_their_sentence(course, spec):
+    """Every failed test cell's feedback starts with its error, whose first
+    line is a sentence (no traceback, no colour codes, no test code)."""
+    a, name = spec.ASSIGNMENT, spec.NOTEBOOK
+    tests = set(points(spec))
+    first_lines: dict[str, list[str]] = {}
+    for student in spec.STUDENTS:
+        graded = nbformat.read(course["roots"][a] / "autograded" / student
+                               / a / f"{name}.ipynb", 4)
+        for cell in graded.cells:
+            if cell.id not in tests or not any(
+                    o.output_type == "error" for o in cell.outputs):
+                continue
+            out = cell.outputs[0]
+            assert out.output_type == "error", (student, cell.id)
+            first = "\n".join(out.traceback).splitlines()[0]
+            assert first.strip() and "\x1b" not in first, (student, first)
+            assert not first.startswith(("-", "Traceback", "Cell In")), (
+                student, cell.id, first)
+            first_lines.setdefault(student, []).append(first)
+    for student, sentences in getattr(spec, "FEEDBACK_FIRST_LINES",
+                                      {}).items():
+        for sentence in sentences:
+            assert sentence in first_lines.get(student, []), (
+                student, first_lines.get(student))
+        page = page_text(course["roots"][a] / "feedback" / student / a
+                         / f"{name}.html")
+        for sentence in sentences:
+            assert sentence in page, (student, sentence)

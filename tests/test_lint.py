@@ -17,6 +17,7 @@ def test_ruff_clean():
         pytest.fail("ruff is not installed in this environment "
                     "(it is pinned in requirements.txt)")
     proc = subprocess.run(
-        [ruff, "check", "reglab", "tests", "tools", "benchmarks",
-         "book/_ext"], cwd=ROOT, capture_output=True, text=True)
+        [ruff, "check", "reglab", "reglab_jupyter", "tests", "tools",
+         "benchmarks", "book/_ext"], cwd=ROOT, capture_output=True,
+        text=True)
     assert proc.returncode == 0, proc.stdout[-4000:]

@@ -73,3 +73,153 @@ def test_forbid_bound_methods():
         with pytest.raises(DelegationError, match="numpy.random.choice"):
             np.random.choice(5, 3)
     assert len(np.random.choice(5, 3)) == 3
+
+
+# --- tests_of: what a failing test cell shows ----------------------------
+
+STUDENT = '''
+import torch
+
+def dropout(x, p=0.5, training=True, generator=None):
+    return x * (torch.rand(x.shape) < p) / (1 - p)  # p kept, not dropped
+
+def dropout_moments(x, p, draws, generator=None):
+    Y = dropout(x.expand(draws, *x.shape), p)
+    return Y.mean(0), Y.var(0)
+
+def own_moments(x, p, draws, generator=None):
+    return x.clone(), x.nonexistent
+'''
+TASK1 = '''
+from reglab.testing import tests_of
+tests_of(1, "dropout")
+y = dropout(torch.ones(4000), 0.3)
+secret = "a line of a hidden test"
+assert abs((y == 0).double().mean() - 0.3) < 0.05, "dropout drops too much."
+'''
+TASK3 = '''
+from reglab.testing import assert_close, tests_of
+tests_of(3, "dropout_moments", uses={"dropout": 1})
+m, v = dropout_moments(torch.ones(3), 0.2, 1000)
+secret = "a line of a hidden test"
+assert_close(m, torch.ones(3), name="the mean")
+'''
+
+
+@pytest.fixture
+def shell(capsys):
+    """An IPython shell running cells in this process; ``run(source)``
+    returns (the cell's exception, what it printed)."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    import reglab.testing
+
+    ip = InteractiveShell.instance()
+    reglab.testing._FAILED.clear()
+    capsys.readouterr()
+
+    def run(source):
+        result = ip.run_cell(source)
+        return result.error_in_exec, capsys.readouterr().out
+
+    yield run
+    reglab.testing._FAILED.clear()
+
+
+def test_tests_of_shows_the_sentence_alone(shell):
+    shell(STUDENT)
+    error, out = shell(TASK1)
+    assert isinstance(error, AssertionError)  # the cell still fails
+    assert out.strip() == "dropout drops too much."
+
+
+def test_tests_of_passing_cell_is_silent(shell):
+    shell(STUDENT)
+    error, out = shell(TASK1.replace("0.3) < 0.05", "0.7) < 0.05"))
+    assert error is None and out == ""
+
+
+def test_tests_of_points_at_the_earlier_task(shell):
+    shell(STUDENT)
+    shell(TASK1)
+    error, out = shell(TASK3)
+    assert isinstance(error, AssertionError)
+    first, second = out.strip().splitlines()
+    assert first == ("Task 3 uses your `dropout` from Task 1, which does "
+                     "not pass its tests yet: fix Task 1 first.")
+    assert second.startswith("the mean differs from the expected values")
+
+
+def test_tests_of_no_hint_when_the_earlier_task_passes(shell):
+    shell(STUDENT)
+    error, out = shell(TASK3)  # Task 1's tests have not failed
+    assert out.startswith("the mean differs")
+    shell(TASK1)
+    shell(STUDENT)  # dropout defined again: a new function, not yet tested
+    error, out = shell(TASK3)
+    assert error is not None and out.startswith("the mean differs")
+
+
+def test_tests_of_no_hint_when_the_earlier_function_is_not_used(shell):
+    shell(STUDENT + "\ndropout_moments = own_moments\n")
+    shell(TASK1)
+    error, out = shell(TASK3)
+    assert isinstance(error, AttributeError)
+    lines = out.strip().splitlines()
+    assert lines[0] == ("Your `own_moments` raised AttributeError: 'Tensor' "
+                        "object has no attribute 'nonexistent'")
+    assert lines[1:] == ["In your code (innermost last):",
+                         "  `own_moments`, line 11 of its cell: return "
+                         "x.clone(), x.nonexistent"]
+
+
+def test_tests_of_never_shows_test_code(shell):
+    shell(STUDENT)
+    for cell in (TASK1, TASK3,
+                 TASK3.replace("m, v =", "1 / 0\nm, v =")):
+        error, out = shell(cell)
+        assert error is not None
+        assert "secret" not in out and "hidden test" not in out
+        assert "Traceback" not in out and "\x1b[" not in out
+    assert out.strip().splitlines()[1] == (
+        "The test stopped with ZeroDivisionError: division by zero")
+
+
+def test_tests_of_unanswered_and_delegating(shell):
+    shell("def f(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()")
+    error, out = shell("from reglab.testing import tests_of\n"
+                       "tests_of(1, 'f')\nf(1)")
+    assert isinstance(error, NotImplementedError)
+    assert out.strip() == (
+        "`f` is not answered yet: it still raises NotImplementedError "
+        "(write your code where it says # YOUR CODE HERE and delete that "
+        "line).")
+    shell("import reglab\ndef f(w):\n    return reglab.l2_penalty(w)")
+    error, out = shell(
+        "from reglab.testing import forbid, tests_of\ntests_of(1, 'f')\n"
+        "with forbid('reglab.penalties.l2_penalty'):\n"
+        "    f([torch.ones(1)])")
+    assert isinstance(error, DelegationError)
+    assert out.splitlines()[:3] == [
+        "reglab.penalties.l2_penalty was called: write it yourself.",
+        "In your code (innermost last):",
+        "  `f`, line 3 of its cell: return reglab.l2_penalty(w)"]
+
+
+def test_other_cells_keep_ipython_tracebacks(shell):
+    shell(STUDENT)
+    shell(TASK1)  # installs the handler
+    error, out = shell("1 / 0")
+    assert isinstance(error, ZeroDivisionError)
+    assert "Traceback" in out and "ZeroDivisionError" in out
+
+
+def test_tests_of_undefined_task(shell):
+    shell(STUDENT)
+    shell(TASK1)
+    error, out = shell("from reglab.testing import tests_of\n"
+                       "tests_of(2, 'Dropout', uses={'dropout': 1})\n"
+                       "Dropout(0.5)")
+    assert isinstance(error, NameError)
+    assert out.strip() == ("`Dropout` is not defined: write it in Task 2 "
+                           "and run its cell.")

@@ -16,8 +16,9 @@ nbgrader reads only ``.ipynb``, so this tool
     byte with ``exercises/``; exits 1 and lists the stale files if they
     differ;
 ``validate``
-    runs the tests of one notebook like ``nbgrader validate``, but exits 1
-    when a test fails (``--invert``: when a test passes).
+    runs the tests of one notebook like nbgrader's Validate button, prints
+    each failing test's sentence first, and exits 1 when a test fails
+    (``--invert``: when a test passes).
 
 nbgrader runs with the course root as working directory, so that it reads
 ``nbgrader_config.py`` there, and with a throw-away gradebook in a temporary
@@ -213,9 +214,11 @@ def check_fresh(course: Path = REPO) -> list[str]:
 
 def validate(notebook: Path, invert: bool = False,
              timeout: int | None = None) -> dict:
-    """Run the tests of ``notebook`` with nbgrader's ``Validator``.
+    """Run the tests of ``notebook`` like the Validate button.
 
-    The course's ``nbgrader_config.py`` (kernel options, timeout) applies.
+    Uses :class:`reglab_jupyter.validate.ReadableValidator` (nbgrader's
+    ``Validator``, reporting each failing test's sentence first) with the
+    course's ``nbgrader_config.py`` (kernel options, timeout).
 
     Args:
         notebook: a student or solution ``.ipynb``.
@@ -227,10 +230,12 @@ def validate(notebook: Path, invert: bool = False,
         nbgrader's result dict: empty if every test passes (with
         ``invert``: if every test fails); else a key ``failed``,
         ``passed``, ``changed`` or ``type_changed`` with one entry per
-        cell.
+        cell (a failed one has the keys ``message``, whose first line is
+        the sentence, and ``test``, the test's description).
     """
-    from nbgrader.validator import Validator
     from traitlets.config import Config, PyFileConfigLoader
+
+    from reglab_jupyter.validate import ReadableValidator
 
     config = PyFileConfigLoader(CONFIG_FILE, path=str(REPO)).load_config()
     extra = Config()
@@ -238,7 +243,8 @@ def validate(notebook: Path, invert: bool = False,
     if timeout is not None:
         extra.Execute.timeout = timeout
     config.merge(extra)
-    return Validator(config=config).validate(str(Path(notebook).resolve()))
+    return ReadableValidator(config=config).validate(
+        str(Path(notebook).resolve()))
 
 
 def screen_notebook(notebook: Path) -> list[str]:
@@ -290,8 +296,6 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print("exercises/ is up to date.")
     elif args.command == "validate":
-        from nbconvert.filters import strip_ansi
-
         refused = [] if args.invert else screen_notebook(args.notebook)
         for sentence in refused:
             print(sentence)
@@ -299,19 +303,17 @@ def main(argv: list[str] | None = None) -> int:
         for key, cells in results.items():
             print(f"{len(cells)} test cell(s) {key}:")
             for cell in cells:
-                # one line per test: the sentence first, then which test
-                lines = cell["source"].splitlines() or [""]
-                what = lines[0].lstrip("# ").strip()
-                if "raw_error" in cell:
-                    error = strip_ansi(cell["raw_error"]).strip()
-                    error = error.splitlines()
-                    sentence = error[-1] if error else "(no message)"
-                    if sentence.startswith("NotImplementedError"):
-                        sentence = ("not answered yet: the task's cell "
-                                    "still raises NotImplementedError")
-                    print(f"  - {sentence}  [test: {what}]")
+                # the sentence first, then which test; further lines
+                # (the student's code that raised) indented below
+                if "message" in cell:
+                    first, *more = cell["message"].splitlines() or [""]
+                    print(f"  - {first}  [test: {cell['test']}]")
+                    for line in more:
+                        print(f"      {line}")
                 else:
-                    print(f"  - {what}")
+                    from reglab_jupyter.validate import describe
+
+                    print(f"  - {describe(cell['source'])}")
         if results or refused:
             return 1
         print("Every test cell " + ("fails." if args.invert else "passes."))

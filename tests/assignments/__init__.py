@@ -29,6 +29,9 @@ A module defines:
     a line of visible test code that the feedback must show.
 ``FEEDBACK_MESSAGES``
     student id -> sentences the feedback must show (hidden-test messages).
+``FEEDBACK_FIRST_LINES`` (optional)
+    student id -> sentences that must be the first line of a failed test
+    cell's feedback (e.g. that an earlier task does not pass its tests).
 """
 
 from __future__ import annotations

@@ -365,3 +365,12 @@ FEEDBACK_MESSAGES = {
         "the mean for a torch.float64 x of shape (3, 2) has shape (2,)",
     ],
 }
+# Tasks 2 and 3 call the student's dropout: when it delegates, their
+# failures say first that Task 1 is the one to fix.
+FEEDBACK_FIRST_LINES = {
+    "delegates-function": [
+        "Task 2 uses your `dropout` from Task 1, which does not pass its "
+        "tests yet: fix Task 1 first.",
+        "Task 3 uses your `dropout` from Task 1, which does not pass its "
+        "tests yet: fix Task 1 first."],
+}

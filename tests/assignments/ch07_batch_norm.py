@@ -443,3 +443,11 @@ FEEDBACK_MESSAGES = {"hidden-bugs": [
     "is cut off from autograd",
     "it should change nothing, num_batches_tracked included",
 ]}
+# BatchNorm1d (Task 3) calls the functions of Tasks 1 and 2: when one of
+# them is wrong, Task 3's failures say first which task to fix.
+FEEDBACK_FIRST_LINES = {
+    "wrong": ["Task 3 uses your `batch_norm_eval` from Task 2, which does "
+              "not pass its tests yet: fix Task 2 first."],
+    "delegates": ["Task 3 uses your `batch_norm_train` from Task 1, which "
+                  "does not pass its tests yet: fix Task 1 first."],
+}

@@ -10,6 +10,10 @@ and writes the executed notebook to ``OUT`` with a ``OUT.status.json``
 report beside it. :mod:`grading.replay` then hands the outputs to
 nbgrader's autograde, which records the scores.
 
+A failed test cell's error output is moved before what the cell printed,
+so that its feedback starts with the sentence that says what went wrong
+(``reglab.testing.tests_of`` makes that sentence the error's first line).
+
 How a test's verdict is reached: a test cell earns its points only if its
 last line ran, and no error was shown. The last line is one the grader
 appends to every test cell at run time, printing a random token that is
@@ -478,11 +482,15 @@ def run_notebook(nb: nbformat.NotebookNode, limits: sandbox.Limits,
                     marker, "")
         cell.outputs = [o for o in cell.outputs
                         if not (o.output_type == "stream" and not o.text)]
-        errors = any(o.output_type == "error" for o in cell.outputs)
+        errors = [o for o in cell.outputs if o.output_type == "error"]
         if not finished and not errors:
             cell.outputs.append(_error(
                 "TestIncomplete", f"the test in cell {cell_name(cell, i)!r} "
                 "did not run to its end"))
+        # A failed test's feedback starts with its sentence (the error,
+        # which reglab.testing.tests_of words), then what it printed.
+        cell.outputs = errors + [o for o in cell.outputs
+                                 if o.output_type != "error"]
     return nb, events
 
 
