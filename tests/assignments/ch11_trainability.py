@@ -358,25 +358,9 @@ CLIP_MUTANTS = {
     "clip-sum-of-norms": (clip(TOTAL="norms.sum()"), ALL3, False),
     "clip-by-value": (clip(SCALE="g.clamp_(-max_norm, max_norm)"), ALL3,
                       False),
-    # p.grad = p.grad * factor: the right values in new tensors.
-    "clip-rebinds-grad": ('''
-def clip_grad_norm_(parameters, max_norm, norm_type=2.0,
-                    error_if_nonfinite=False):
-    if isinstance(parameters, torch.Tensor):
-        parameters = [parameters]
-    params = [p for p in parameters if p.grad is not None]
-    if not params:
-        return torch.tensor(0.0)
-    total = torch.linalg.vector_norm(torch.stack(
-        [torch.linalg.vector_norm(p.grad, norm_type) for p in params]),
-        norm_type)
-    if error_if_nonfinite and not bool(torch.isfinite(total)):
-        raise RuntimeError("the global norm is not finite")
-    factor = torch.clamp(max_norm / (total + 1e-6), max=1.0)
-    for p in params:
-        p.grad = p.grad * factor
-    return total
-''', ALL3, False),
+    # `g = g * factor` makes a scaled copy and leaves .grad as it was. (An
+    # answer that sets p.grad = ... is refused by the grader's screen.)
+    "clip-scales-a-copy": (clip(SCALE="g = g * factor"), ALL3, False),
     # The chapter's clip_by_global_norm: new tensors, .grad untouched.
     "clip-returns-clipped-copies": (clip(
         SCALE="pass",
@@ -617,6 +601,8 @@ FEEDBACK_MESSAGES = {
         "with nonlinearity='relu' the gain is √2, whatever a is",
         "should raise a RuntimeError, as torch.nn.utils.clip_grad_norm_ "
         "does",
+        "layer_grad_norms of a network with nn.Flatten and no biases in "
+        "torch.float32 raised AttributeError",
     ],
     "wrong-fans": [
         "Task 2 uses your fan_in_and_fan_out from Task 1, which returns "
