@@ -76,6 +76,10 @@ allowed 1.1e-05).
     bad = ~((a - e).abs() <= atol + rtol * e.abs())
     bad |= a.isnan() != e.isnan()
     bad &= ~(a.isnan() & e.isnan())
+    # an infinity is close only to the same infinity (inf - inf is nan,
+    # and rtol * |inf| would let any value pass)
+    inf = a.isinf() | e.isinf()
+    bad = (bad & ~inf) | (inf & (a != e))
     if not bool(bad.any()):
         return
     diff = (a - e).abs().nan_to_num(float("inf"))

@@ -20,6 +20,20 @@ def test_assert_close_passes_and_fails():
         assert_close(torch.tensor(float("nan")), 1.0)
 
 
+def test_assert_close_treats_infinities_as_torch_does():
+    """Equal infinities are close (as in torch.testing.assert_close);
+    opposite ones, or an infinity against a finite value, are not."""
+    inf = float("inf")
+    got = torch.tensor([inf, -inf, 1.0])
+    torch.testing.assert_close(got, got.clone())  # the oracle agrees
+    assert_close(got, got.clone())
+    for other in ([-inf, -inf, 1.0], [1e30, -inf, 1.0]):
+        with pytest.raises(AssertionError):
+            torch.testing.assert_close(got, torch.tensor(other))
+        with pytest.raises(AssertionError, match="index \\(0,\\)"):
+            assert_close(got, torch.tensor(other))
+
+
 def test_assert_close_uses_float64_tolerance():
     a = torch.tensor(1.0, dtype=torch.float64)
     with pytest.raises(AssertionError):
