@@ -169,13 +169,18 @@ LSTSQ_MUTANTS = {
     "lsq-no-inverse": (lstsq(SOLVE="X.T @ y"), ALL2 | FITS, False),
     "lsq-forgets-q-transpose": (lstsq(SOLVE="np.linalg.solve(R, Q @ y)"),
                                 ALL2 | FITS, False),
-    # A small ridge "for stability": visible only on small columns.
+    # A small ridge "for stability": unseen on the visible designs of
+    # Task 2, but it moves the validation error of degree 8 by 0.07 and
+    # the noise-free fit of Task 4 by 3e-7.
     "lsq-ridge-for-stability": (lstsq(
         SOLVE="np.linalg.solve(X.T @ X + 1e-8 * np.eye(X.shape[1]), "
-              "X.T @ y)"), {"test_lstsq_hidden"}, False),
+              "X.T @ y)"),
+        {"test_lstsq_hidden", "test_choose_degree",
+         "test_bias_variance_hidden"}, False),
     "lsq-ridge": (lstsq(
         SOLVE="np.linalg.solve(X.T @ X + 1e-3 * np.eye(X.shape[1]), "
-              "X.T @ y)"), ALL2 | CHOOSE, False),
+              "X.T @ y)"), ALL2 | CHOOSE | {"test_bias_variance_hidden"},
+        False),
     # LinearRegression's default: an intercept column added in front.
     "lsq-adds-intercept": (lstsq({
         "    Q, R = np.linalg.qr(X)\n":
@@ -183,7 +188,8 @@ LSTSQ_MUTANTS = {
         "    Q, R = np.linalg.qr(X)\n"}), ALL2 | FITS, False),
     "lsq-returns-fitted-values": (lstsq(
         SOLVE="X @ np.linalg.solve(R, Q.T @ y)"), ALL2 | FITS, False),
-    "lsq-float32": (lstsq(DTYPE="np.float32"), ALL2 | CHOOSE, False),
+    "lsq-float32": (lstsq(DTYPE="np.float32"),
+                    ALL2 | CHOOSE | {"test_bias_variance_hidden"}, False),
     "lsq-normal-equations-correct": (lstsq(
         SOLVE="np.linalg.solve(X.T @ X, X.T @ y)"), set(), False),
     "lsq-inverse-correct": (lstsq(SOLVE="np.linalg.inv(X.T @ X) @ X.T @ y"),
