@@ -169,14 +169,10 @@ LSTSQ_MUTANTS = {
     "lsq-no-inverse": (lstsq(SOLVE="X.T @ y"), ALL2 | FITS, False),
     "lsq-forgets-q-transpose": (lstsq(SOLVE="np.linalg.solve(R, Q @ y)"),
                                 ALL2 | FITS, False),
-    # A small ridge "for stability": unseen on the visible designs of
-    # Task 2, but it moves the validation error of degree 8 by 0.07 and
-    # the noise-free fit of Task 4 by 3e-7.
+    # A tiny ridge "for stability": seen only on columns of size 1e-6.
     "lsq-ridge-for-stability": (lstsq(
-        SOLVE="np.linalg.solve(X.T @ X + 1e-8 * np.eye(X.shape[1]), "
-              "X.T @ y)"),
-        {"test_lstsq_hidden", "test_choose_degree",
-         "test_bias_variance_hidden"}, False),
+        SOLVE="np.linalg.solve(X.T @ X + 1e-12 * np.eye(X.shape[1]), "
+              "X.T @ y)"), {"test_lstsq_hidden"}, False),
     "lsq-ridge": (lstsq(
         SOLVE="np.linalg.solve(X.T @ X + 1e-3 * np.eye(X.shape[1]), "
               "X.T @ y)"), ALL2 | CHOOSE | {"test_bias_variance_hidden"},
@@ -188,8 +184,9 @@ LSTSQ_MUTANTS = {
         "    Q, R = np.linalg.qr(X)\n"}), ALL2 | FITS, False),
     "lsq-returns-fitted-values": (lstsq(
         SOLVE="X @ np.linalg.solve(R, Q.T @ y)"), ALL2 | FITS, False),
+    # Single precision: off by ~1e-7, where float64 gives ~1e-15.
     "lsq-float32": (lstsq(DTYPE="np.float32"),
-                    ALL2 | CHOOSE | {"test_bias_variance_hidden"}, False),
+                    ALL2 | {"test_bias_variance_hidden"}, False),
     "lsq-normal-equations-correct": (lstsq(
         SOLVE="np.linalg.solve(X.T @ X, X.T @ y)"), set(), False),
     "lsq-inverse-correct": (lstsq(SOLVE="np.linalg.inv(X.T @ X) @ X.T @ y"),
@@ -503,7 +500,7 @@ FEEDBACK_MESSAGES = {
     "hidden-bugs": [
         "poly_features(the integers -3, ..., 3, 4) should return a float64 "
         "NumPy array, not ndarray int64.",
-        "fit_least_squares of noise-free targets with columns of size 1e-3 "
+        "fit_least_squares of noise-free targets with columns of size 1e-6 "
         "(no ridge term)",
         "train_val_split(3, 0.9, seed=0) should raise a ValueError: "
         "ceil(0.9 · 3) = 3 validation indices leave no training index.",
