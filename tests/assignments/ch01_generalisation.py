@@ -495,7 +495,8 @@ STUDENTS = {
                     HIDDEN),
 }
 
-FEEDBACK_CODE = "oracle = LinearRegression(fit_intercept=False).fit(X, y).coef_"
+FEEDBACK_CODE = ("oracle = LinearRegression(fit_intercept=False)"
+                 ".fit(X, y).coef_")
 FEEDBACK_MESSAGES = {
     "hidden-bugs": [
         "poly_features(the integers -3, ..., 3, 4) should return a float64 "
