@@ -135,8 +135,10 @@ POLY_DELEGATES = {
         COLUMNS="np.vander(x.ravel(), degree + 1, increasing=True)"),
         ALL1 | FITS, True),
     "poly-uses-sklearn": (poly(
-        COLUMNS="__import__('sklearn.preprocessing').preprocessing."
-                "PolynomialFeatures(degree).fit_transform(x)"),
+        COLUMNS="PolynomialFeatures(degree).fit_transform(x)",
+        replace={"def poly_features": "from sklearn.preprocessing import "
+                                      "PolynomialFeatures\n\n\n"
+                                      "def poly_features"}),
         ALL1 | FITS, True),
     # reglab's features, with the constant column put in front.
     "poly-uses-reglab": (poly(
@@ -198,12 +200,15 @@ LSTSQ_DELEGATES = {
     "lsq-calls-pinv": (lstsq(SOLVE="np.linalg.pinv(X) @ y"), ALL2 | FITS,
                        True),
     "lsq-calls-scipy-lstsq": (lstsq(
-        SOLVE="__import__('scipy.linalg').linalg.lstsq(X, y)[0]"),
+        SOLVE="scipy.linalg.lstsq(X, y)[0]",
+        replace={"def fit_least_squares": "import scipy.linalg\n\n\n"
+                                          "def fit_least_squares"}),
         ALL2 | FITS, True),
     "lsq-uses-linear-regression": (lstsq(
-        SOLVE="__import__('sklearn.linear_model').linear_model."
-              "LinearRegression(fit_intercept=False).fit(X, y).coef_"),
-        ALL2 | FITS, True),
+        SOLVE="LinearRegression(fit_intercept=False).fit(X, y).coef_",
+        replace={"def fit_least_squares":
+                 "from sklearn.linear_model import LinearRegression\n\n\n"
+                 "def fit_least_squares"}), ALL2 | FITS, True),
 }
 
 # --- Task 3: train_val_split and choose_degree --------------------------
@@ -270,9 +275,11 @@ SPLIT_MUTANTS = {
 }
 SPLIT_DELEGATES = {
     "split-calls-train-test-split": (split(
-        RETURN="tuple(__import__('sklearn.model_selection').model_selection"
-               ".train_test_split(np.arange(n), test_size=val_fraction, "
-               "random_state=seed))"), ALL3A, True),
+        RETURN="tuple(train_test_split(np.arange(n), "
+               "test_size=val_fraction, random_state=seed))",
+        replace={"def train_val_split":
+                 "from sklearn.model_selection import train_test_split\n\n\n"
+                 "def train_val_split"}), ALL3A, True),
 }
 
 CHOOSE_SOURCE = '''
