@@ -515,8 +515,13 @@ FEEDBACK_MESSAGES = {
         "bias2_and_variance of a single fit (R = 1) should raise a "
         "ValueError: a sample variance needs at least 2 fits.",
     ],
+}
+# Tasks 3 and 4 call the student's poly_features: when it is wrong, their
+# failures say first that Task 1 is the one to fix.
+FEEDBACK_FIRST_LINES = {
     "wrong-features": [
-        "Task 3 uses your poly_features from Task 1, which does not pass "
+        "Task 3 uses your `poly_features` from Task 1, which does not pass "
         "its tests yet: fix Task 1 first.",
-    ],
+        "Task 4 uses your `poly_features` from Task 1, which does not pass "
+        "its tests yet: fix Task 1 first."],
 }
