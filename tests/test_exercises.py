@@ -369,7 +369,8 @@ def test_validate_reports_the_sentence_first(tmp_path):
     probability of keeping): per failing test, the sentence first (for
     Task 3, first that Task 1 is wrong), wrapped to the dialog's width,
     then the test's description; no test code, no traceback."""
-    spec = next(s for s in SPECS if s.ASSIGNMENT == "ch06-dropout")
+    from tests.assignments import ch06_dropout as spec  # also when filtered
+
     notebook = tmp_path / "dropout.ipynb"
     nbformat.write(answered(spec, {"dropout": "do-p-is-keep-probability"}),
                    notebook)
