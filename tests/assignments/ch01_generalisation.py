@@ -18,6 +18,8 @@ form. Tasks 3 and 4 call the student's ``poly_features`` and
 test cells say so first).
 """
 
+from tests.assignments._templates import fill
+
 ASSIGNMENT = "ch01-generalisation"
 NOTEBOOK = "generalisation"
 SOLUTIONS = ("poly_features", "fit_least_squares", "train_val_split",
@@ -46,21 +48,6 @@ FORBIDDEN = {
     "sklearn.linear_model.LinearRegression",
     "sklearn.model_selection.train_test_split", "reglab.data.poly_features",
 }
-
-
-def fill(template: str, good: dict[str, str],
-         replace: dict[str, str] | None = None, **pieces: str) -> str:
-    """``template`` with its upper-case holes filled (``good``, overridden
-    by ``pieces``), after the literal replacements ``replace``."""
-    source = template
-    for old, new in (replace or {}).items():
-        assert old in source, old
-        source = source.replace(old, new)
-    for hole in pieces:
-        assert hole in source, hole
-    for hole, piece in {**good, **pieces}.items():
-        source = source.replace(hole, piece)
-    return source
 
 
 # --- Task 1: poly_features ----------------------------------------------

@@ -14,6 +14,8 @@ student's ``fan_in_and_fan_out`` from Task 1, so a wrong fan function
 fails Task 2 as well (its test cells say so first).
 """
 
+from tests.assignments._templates import fill
+
 ASSIGNMENT = "ch11-trainability"
 NOTEBOOK = "trainability"
 SOLUTIONS = ("xavier", "kaiming", "clip_grad_norm", "layer_grad_norms")
@@ -38,21 +40,6 @@ FORBIDDEN = {
     "torch.nn.utils.clip_grad_value_", "torch.nn.utils.get_total_norm",
     "torch.nn.utils.clip_grads_with_norm_",
 }
-
-
-def fill(template: str, good: dict[str, str],
-         replace: dict[str, str] | None = None, **pieces: str) -> str:
-    """``template`` with its upper-case holes filled (``good``, overridden
-    by ``pieces``), after the literal replacements ``replace``."""
-    source = template
-    for old, new in (replace or {}).items():
-        assert old in source, old
-        source = source.replace(old, new)
-    for hole in pieces:
-        assert hole in source, hole
-    for hole, piece in {**good, **pieces}.items():
-        source = source.replace(hole, piece)
-    return source
 
 
 # --- Task 1: fans and Xavier --------------------------------------------
