@@ -6,6 +6,8 @@ was expected and by how much the answer missed, never a raw tensor dump.
 makes a failing test show that sentence first (in the notebook, in
 nbgrader's Validate and in the graded feedback), and says so when the
 failure comes from an earlier task that does not pass its tests yet.
+:func:`diagnoses` adds a second sentence that names the mistake, when
+what the answer computes matches a known one.
 """
 
 from __future__ import annotations
@@ -14,13 +16,18 @@ import contextlib
 import importlib
 import linecache
 import os
+import random
 import sys
 import traceback
 import types
 
 import torch
 
-__all__ = ["DelegationError", "assert_close", "forbid", "tests_of"]
+__all__ = ["DelegationError", "assert_close", "diagnoses", "diagnosis",
+           "forbid", "tests_of"]
+
+#: The words that start a diagnosis in a failed test's message.
+DIAGNOSIS = "Likely mistake:"
 
 
 class DelegationError(AssertionError):
@@ -230,6 +237,72 @@ def _raising_code(func, path: str, reason: str):
     return namespace["_outer"]().__code__
 
 
+# --- naming the mistake ---------------------------------------------------
+
+@contextlib.contextmanager
+def diagnoses(known: dict):
+    """Name the mistake behind a check that fails inside the block.
+
+    When the block raises an :class:`AssertionError` (not a
+    :class:`DelegationError`), each symptom of ``known`` is called in
+    order; the sentence of the first that returns true is added to the
+    error's message after :data:`DIAGNOSIS`, and :func:`tests_of` shows it
+    on its own line under the test's sentence. A symptom recognises the
+    mistake by what the answer computes (it compares the answer's output
+    with what the mistaken formula gives), never by reading the answer's
+    source. A symptom that raises counts as false; symptoms run with the
+    random generators of torch, NumPy and ``random`` restored afterwards,
+    so a diagnosis never changes what a later test draws. The verdict does
+    not change: the block still raises.
+
+    Args:
+        known: sentence -> symptom (a function without arguments). The
+            sentence says what the answer does, e.g. "you keep each element
+            with probability p; p is the probability of *dropping* it."
+
+    Example:
+        >>> frac = 0.7  # the answer dropped 70 % of the elements
+        >>> with diagnoses({"you keep with probability p, not 1 - p.":
+        ...                 lambda: abs(frac - 0.7) < 0.01}):
+        ...     assert abs(frac - 0.3) < 0.01, "dropout zeroed 0.7, not 0.3."
+        Traceback (most recent call last):
+        ...
+        AssertionError: dropout zeroed 0.7, not 0.3. Likely mistake: you \
+keep with probability p, not 1 - p.
+    """
+    try:
+        yield
+    except DelegationError:
+        raise
+    except AssertionError as error:
+        sentence = _diagnose(known)
+        if sentence is not None:
+            message = str(error.args[0]) if error.args else ""
+            error.args = (f"{message} {DIAGNOSIS} {sentence}".strip(),
+                          *error.args[1:])
+        raise
+
+
+def _diagnose(known: dict) -> str | None:
+    """The sentence of the first symptom that holds, or None."""
+    numpy = sys.modules.get("numpy")
+    states = (random.getstate(),
+              numpy.random.get_state() if numpy is not None else None)
+    try:
+        with torch.random.fork_rng(devices=[]):
+            for sentence, symptom in known.items():
+                try:
+                    if bool(symptom()):
+                        return sentence
+                except Exception:  # noqa: BLE001 - a symptom that fails
+                    continue        # does not hold
+    finally:
+        random.setstate(states[0])
+        if numpy is not None:
+            numpy.random.set_state(states[1])
+    return None
+
+
 # --- what a failing test cell shows -------------------------------------
 
 # The test cell that is running (set by tests_of, cleared before every
@@ -240,8 +313,8 @@ _SHELL: list = []
 _LONGEST = 1000  # characters of an exception's message that are shown
 
 
-def tests_of(task: int, *names: str, uses: dict[str, int] | None = None
-             ) -> None:
+def tests_of(task: int, *names: str, uses: dict[str, int] | None = None,
+             mistakes: dict | None = None) -> None:
     """Declare what the running test cell checks; shape how it fails.
 
     Call it at the top of every test cell of an exercise. If the cell then
@@ -253,8 +326,10 @@ def tests_of(task: int, *names: str, uses: dict[str, int] | None = None
     whose test cells have failed, first the sentence ``Task 3 uses your
     `dropout` from Task 1, which does not pass its tests yet: fix Task 1
     first.`` The verdict does not change: the cell still fails, and a
-    cell passes or fails exactly as it would without this call. Outside
-    IPython the call only records its arguments.
+    cell passes or fails exactly as it would without this call. When a
+    check of the test fails and a symptom of ``mistakes`` holds, a second
+    line names the mistake (see :func:`diagnosis`). Outside IPython the
+    call only records its arguments.
 
     Args:
         task: the number of the task that the cell tests.
@@ -275,8 +350,24 @@ def tests_of(task: int, *names: str, uses: dict[str, int] | None = None
         task=task,
         tested={name: space.get(name) for name in names},
         uses={name: (int(number), space.get(name))
-              for name, number in (uses or {}).items()})
+              for name, number in (uses or {}).items()},
+        mistakes=dict(mistakes or {}))
     _install()
+
+
+def diagnosis(error: BaseException) -> str | None:
+    """The mistake that the running test cell's ``mistakes`` (declared
+    with :func:`tests_of`) find behind ``error``, or None.
+
+    Only a failed check of the test (an :class:`AssertionError` that is
+    not a :class:`DelegationError`) is diagnosed; the first symptom that
+    holds names the mistake. This is the line that a failed test cell
+    shows after :data:`DIAGNOSIS`.
+    """
+    if not isinstance(error, AssertionError) or isinstance(
+            error, DelegationError) or DIAGNOSIS in _text(error):
+        return None
+    return _diagnose(_CELL.get("mistakes") or {})
 
 
 def _install() -> None:
@@ -385,10 +476,12 @@ def _explain(value: BaseException, tb) -> list[str]:
     inner = next((f for f in reversed(frames)
                   if not os.path.isfile(f.filename)), None)
     name = type(value).__name__
+    found = None
     if isinstance(value, AssertionError) and (
             isinstance(value, DelegationError) or not mine
             or inner is not mine[-1]):
         sentence = _text(value) or "A check of this test failed."
+        found = diagnosis(value)
     elif isinstance(value, NotImplementedError) and mine \
             and not _text(value):
         sentence = (f"`{mine[-1].name}` is not answered yet: it still "
@@ -403,6 +496,11 @@ def _explain(value: BaseException, tb) -> list[str]:
     else:
         sentence = f"The test stopped with {name}: {_text(value)}"
     lines = [sentence]
+    cut = sentence.find(f" {DIAGNOSIS} ")
+    if isinstance(value, AssertionError) and cut > 0:  # from diagnoses()
+        lines = [sentence[:cut], sentence[cut + 1:]]
+    elif found:
+        lines.append(f"{DIAGNOSIS} {found}")
     if mine and not isinstance(value, NotImplementedError):
         lines.append("In your code (innermost last):")
         for frame in mine[-5:]:

@@ -99,6 +99,13 @@ def test_spec_is_complete(spec):
     edits = spec.STUDENTS["edits-tests"][0]
     assert set(edits) & graded, "'edits-tests' must replace a test cell"
     assert any(d for _, _, d in spec.MUTANTS.values()), "no delegating mutant"
+    diagnosed = getattr(spec, "DIAGNOSES", {})  # TODO: all eleven
+    assert set(diagnosed) <= set(spec.MUTANTS)
+    assert not any(spec.MUTANTS[m][2] for m in diagnosed), (
+        "a delegating answer gets the delegation sentence, no diagnosis")
+    sentences = {f for v in diagnosed.values() for f in fragments(v)}
+    assert len(sentences) >= 3 or not diagnosed, (
+        f"only {len(sentences)} diagnoses")
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=spec_id)
@@ -215,12 +222,29 @@ def run_cells(spec, answer: str) -> dict[str, Exception | None]:
                     exec(code, namespace)
                     outcome[cell_id] = None
                 except Exception as error:  # recorded, not raised
+                    # with the diagnosis that the student would read
+                    found = reglab.testing.diagnosis(error)
+                    if found:
+                        error.args = (f"{error} {reglab.testing.DIAGNOSIS} "
+                                      f"{found}",)
                     outcome[cell_id] = error
             else:
                 exec(code, namespace)
             if cell_id in spec.SOLUTIONS:
                 exec(compile(answer, "answer", "exec"), namespace)
     return outcome
+
+
+def fragments(value) -> tuple[str, ...]:
+    """A ``DIAGNOSES`` value: one fragment or a tuple of them."""
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def diagnoses_in(outcome: dict) -> set[str]:
+    """The diagnoses in the failed test cells' messages."""
+    mark = re.escape(reglab.testing.DIAGNOSIS)
+    return {m.group(1) for error in outcome.values() if error is not None
+            for m in [re.search(f"{mark} (.*)$", str(error), re.S)] if m}
 
 
 def all_pass(spec) -> dict[str, None]:
@@ -253,6 +277,13 @@ def test_wrong_answers_fail_the_right_cells(case):
                 f"{cell}: {error!r}")
         elif isinstance(error, AssertionError):
             assert str(error).strip(), f"{cell}: assertion without message"
+    # the mistake it encodes is named, and no other (spec.DIAGNOSES)
+    got = diagnoses_in(outcome)
+    want = fragments(getattr(spec, "DIAGNOSES", {}).get(name, ()))
+    assert all(any(f in g for f in want) for g in got), (
+        f"{name} gets a diagnosis that is not its mistake: {got}")
+    assert all(any(f in g for g in got) for f in want), (
+        f"{name} should be told {want}, but gets {got or 'no diagnosis'}")
 
 
 @pytest.mark.parametrize(

@@ -237,3 +237,115 @@ def test_tests_of_undefined_task(shell):
     assert isinstance(error, NameError)
     assert out.strip() == ("`Dropout` is not defined: write it in Task 2 "
                            "and run its cell.")
+
+
+# --- diagnoses ---------------------------------------------------------------
+
+def test_diagnoses_names_the_first_symptom_that_holds():
+    from reglab.testing import DIAGNOSIS, diagnoses
+    calls = []
+
+    def symptom(name, value):
+        def check():
+            calls.append(name)
+            return value
+        return check
+
+    with pytest.raises(AssertionError) as caught:
+        with diagnoses({"first.": symptom("first", False),
+                        "second.": symptom("second", True),
+                        "third.": symptom("third", True)}):
+            raise AssertionError("the check failed.")
+    assert str(caught.value) == f"the check failed. {DIAGNOSIS} second."
+    assert calls == ["first", "second"]
+
+
+def test_diagnoses_leaves_passing_blocks_and_other_errors_alone():
+    from reglab.testing import diagnoses
+    calls = []
+    with diagnoses({"never.": lambda: calls.append(1) or True}):
+        pass
+    for error in (DelegationError("torch.dropout was called: write it."),
+                  ValueError("not an assertion")):
+        with pytest.raises(type(error)) as caught:
+            with diagnoses({"never.": lambda: calls.append(1) or True}):
+                raise error
+        assert str(caught.value) == str(error)
+    assert calls == []
+
+
+def test_diagnoses_without_a_symptom_that_holds_keep_the_message():
+    from reglab.testing import diagnoses
+
+    def broken():
+        raise RuntimeError("a symptom that fails counts as false")
+
+    with pytest.raises(AssertionError) as caught:
+        with diagnoses({"raises.": broken, "false.": lambda: 0}):
+            raise AssertionError("the check failed.")
+    assert str(caught.value) == "the check failed."
+    with pytest.raises(AssertionError) as caught:  # without a message
+        with diagnoses({"holds.": lambda: True}):
+            raise AssertionError
+    assert str(caught.value) == "Likely mistake: holds."
+
+
+def test_diagnoses_restore_every_random_generator():
+    import random
+
+    import numpy as np
+
+    from reglab.testing import diagnoses
+
+    def draws():
+        return (torch.rand(3), np.random.rand(3), random.random())
+
+    def greedy():  # a symptom that draws from all three, then holds
+        draws()
+        return True
+
+    torch.manual_seed(1), np.random.seed(1), random.seed(1)
+    expected = draws()
+    torch.manual_seed(1), np.random.seed(1), random.seed(1)
+    with pytest.raises(AssertionError):
+        with diagnoses({"drew.": greedy}):
+            raise AssertionError("failed.")
+    got = draws()
+    assert torch.equal(got[0], expected[0])
+    assert np.array_equal(got[1], expected[1]) and got[2] == expected[2]
+
+
+def test_tests_of_shows_the_diagnosis_on_its_own_line(shell):
+    shell(STUDENT)
+    error, out = shell(
+        TASK1.replace("assert abs(", "from reglab.testing import diagnoses\n"
+                      "with diagnoses({'you keep with probability p.': "
+                      "lambda: abs((y == 0).double().mean() - 0.7) < 0.05})"
+                      ":\n    assert abs("))
+    assert isinstance(error, AssertionError)
+    assert out.strip().splitlines() == [
+        "dropout drops too much.",
+        "Likely mistake: you keep with probability p."]
+
+
+def test_tests_of_names_the_mistake_it_was_told(shell):
+    from reglab.testing import DIAGNOSIS, diagnosis
+    shell(STUDENT)
+    mistakes = ("mistakes={'you drop with probability 1 - p.': "
+                "lambda: abs((dropout(torch.ones(4000), 0.3) == 0)"
+                ".double().mean() - 0.7) < 0.05, "
+                "'never.': lambda: 1 / 0}")
+    task1 = TASK1.replace('tests_of(1, "dropout")',
+                          f'tests_of(1, "dropout", {mistakes})')
+    error, out = shell(task1)
+    assert isinstance(error, AssertionError)
+    assert out.strip().splitlines() == [
+        "dropout drops too much.",
+        f"{DIAGNOSIS} you drop with probability 1 - p."]
+    assert diagnosis(error) == "you drop with probability 1 - p."
+    # a right answer: the cell passes, and a failure would find nothing
+    shell(STUDENT.replace("< p) / (1 - p)", ">= p) / (1 - p)"))
+    error, out = shell(task1)
+    assert error is None and out == ""
+    assert diagnosis(AssertionError("another check")) is None
+    assert diagnosis(DelegationError("torch.dropout was called")) is None

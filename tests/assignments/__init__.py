@@ -20,6 +20,11 @@ A module defines:
     name -> (answer source, the test cells it must fail, delegates?):
     each answer runs after the reference solution cells, replacing the
     function(s) it defines.
+``DIAGNOSES``
+    mutant name -> a fragment (or a tuple of fragments) of the diagnosis
+    (``reglab.testing.diagnoses``) that its failing test cells must show;
+    every other mutant must get no diagnosis. At least three different
+    diagnoses per assignment.
 ``STUDENTS``
     student id -> (cells to replace by grade_id, or None for the untouched
     release; the test cells that must score 0). The ids ``reference``,

@@ -357,8 +357,24 @@ STUDENTS = {
                     HIDDEN),
 }
 
+# mutant -> the mistake its feedback names (reglab.testing.diagnosis)
+DIAGNOSES = {
+    "do-p-is-keep-probability": "you keep each element with probability p",
+    "do-no-rescaling": "you do not divide the kept elements by 1 - p",
+    "do-times-keep-probability": "you multiply the kept elements by 1 - p",
+    "do-drops-at-test-time": "you drop elements at test time too",
+    "mod-ignores-flag": "your Dropout still drops after model.eval()",
+    "mod-reads-flag-in-init": "your Dropout still drops after model.eval()",
+    "mod-p-is-keep-probability": "your Dropout(p) drops with probability "
+                                 "1 - p",
+    "mom-biased-variance": "the biased variance",
+    "mom-standard-deviation": "you return the standard deviation",
+}
+
 FEEDBACK_CODE = "with forbid(*banned):"
 FEEDBACK_MESSAGES = {
+    "wrong": ["Likely mistake: your Dropout still drops after "
+              "model.eval()"],
     "hidden-bugs": [
         "dropout(x, p=1.0) returns nan",
         "torch.no_grad() must not switch dropout off",
