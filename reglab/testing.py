@@ -49,7 +49,8 @@ def assert_close(actual, expected, *, rtol: float | None = None,
     Defaults: ``atol=1e-6, rtol=1e-5`` (float32 and below) or
     ``atol=1e-10, rtol=1e-10`` (float64) — the tolerances of the reglab
     contract. ``|actual - expected| <= atol + rtol * |expected|``
-    elementwise.
+    elementwise. ``expected`` may be a NumPy array, and then so may
+    ``actual``; a NumPy answer against a tensor is refused.
 
     Raises:
         AssertionError: with a sentence naming ``name``, the expected and
@@ -63,6 +64,15 @@ def assert_close(actual, expected, *, rtol: float | None = None,
         AssertionError: l2_penalty(w) is 1.5 but should be 1 (off by 0.5; \
 allowed 1.1e-05).
     """
+    numpy = sys.modules.get("numpy")
+    if numpy is not None and isinstance(expected, (numpy.ndarray,
+                                                   numpy.generic)):
+        # NumPy against NumPy (an exercise written in NumPy): an array or
+        # a NumPy scalar is the right kind of answer
+        if isinstance(actual, (numpy.ndarray, numpy.generic)) and \
+                actual.dtype.kind in "biuf":
+            actual = torch.as_tensor(numpy.asarray(actual))
+        expected = torch.as_tensor(numpy.asarray(expected))
     if not isinstance(actual, (torch.Tensor, int, float)):
         raise AssertionError(
             f"{name} should be a tensor, but it is a "

@@ -79,6 +79,11 @@ REFUSED = [
     ("import torch\nt = torch\ndef f():\n    t.exp = 1",
      "changes the attribute 't.exp'"),
     ("def f(m):\n    m.allclose = 1", "changes the attribute 'm.allclose'"),
+    # rebinding a gradient is refused too, with the in-place alternative
+    ("def f(ps, s):\n    for p in ps:\n        p.grad = p.grad * s",
+     "assigns 'p.grad'; change a tensor in place instead (e.g. "
+     "p.grad.mul_(scale)"),
+    ("import torch\ntorch.Tensor.data = None", "assigns 'torch.Tensor.data'"),
     ("class A:\n    @classmethod\n    def f(cls):\n        cls.x = 1",
      "changes the attribute 'cls.x'"),
     ("import numpy as np\ndel np.testing", "np.testing"),

@@ -349,3 +349,18 @@ def test_tests_of_names_the_mistake_it_was_told(shell):
     assert error is None and out == ""
     assert diagnosis(AssertionError("another check")) is None
     assert diagnosis(DelegationError("torch.dropout was called")) is None
+
+
+def test_assert_close_compares_numpy_with_numpy():
+    import numpy as np
+    assert_close(np.array([1.0, 2.0]), np.array([1.0, 2.0 + 1e-12]))
+    assert_close(np.float64(0.5), np.float64(0.5))
+    with pytest.raises(AssertionError, match="differs from the expected"):
+        assert_close(np.array([1.0, 2.0]), np.array([1.0, 2.5]))
+    with pytest.raises(AssertionError, match="has shape"):
+        assert_close(np.zeros((2, 3)), np.zeros((3, 2)))
+    # a NumPy answer where a tensor is expected is still refused
+    with pytest.raises(AssertionError, match="should be a tensor"):
+        assert_close(np.array([1.0]), torch.tensor([1.0]))
+    with pytest.raises(AssertionError, match="should be a tensor"):
+        assert_close(np.array(["a"]), np.array([1.0]))

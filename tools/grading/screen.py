@@ -185,7 +185,15 @@ class _Screen(ast.NodeVisitor):
             own_self = (self.method_self and self.method_self[-1]
                         and isinstance(root, ast.Name)
                         and root.id == self.method_self[-1])
-            if isinstance(target, ast.Attribute) and not own_self:
+            if isinstance(target, ast.Attribute) and not own_self and \
+                    target.attr in ("grad", "data"):
+                self.refuse(target, f"assigns {_dotted(target)!r}; change "
+                            "a tensor in place instead (e.g. "
+                            f"{ast.unparse(target)}.mul_(scale) or "
+                            f"{ast.unparse(target)}.copy_(new)): an answer "
+                            "may only set attributes of its own objects "
+                            "(self.x = ...)")
+            elif isinstance(target, ast.Attribute) and not own_self:
                 self.refuse(target, f"changes the attribute "
                             f"{_dotted(target)!r}; an answer may only set "
                             "attributes of its own objects (self.x = ...)")
