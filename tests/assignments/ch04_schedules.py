@@ -340,8 +340,25 @@ STUDENTS = {
                     HIDDEN),
 }
 
+# mutant -> the mistake its feedback names (reglab.testing.diagnosis)
+DIAGNOSES = {
+    "lr-one-over-hmax": "you return 1/h_max",
+    "lr-smallest-eigenvalue": "you use the smallest eigenvalue",
+    "lr-float32": "you compute the eigenvalues in float32",
+    "step-off-by-one": "your rate decays one epoch early",
+    "step-no-floor": "your rate decays a little at every epoch",
+    "cos-t-max-minus-one": "you divide by T - 1",
+    "cos-forgets-eta-min": "your rate ignores eta_min",
+    "cos-stops-at-t-max": "your rate stays at eta_min after t = T",
+    "warm-starts-at-zero": "your warm-up starts at 0",
+    "warm-cosine-over-t-max": "your cosine runs over T epochs",
+    "warm-cosine-not-shifted": "your cosine starts at t = 0",
+}
+
 FEEDBACK_CODE = 'got = [step_lr(t, 0.4, 3, 0.5) for t in range(12)]'
-FEEDBACK_MESSAGES = {"hidden-bugs": [
-    "max_stable_lr should raise ValueError for a non-symmetric matrix",
-    "cosine_lr(5, 0.3, 10, eta_min=0.1) is 0.15 but should be 0.2",
-]}
+FEEDBACK_MESSAGES = {
+    "wrong": ["Likely mistake: you return 1/h_max"],
+    "hidden-bugs": [
+        "max_stable_lr should raise ValueError for a non-symmetric matrix",
+        "cosine_lr(5, 0.3, 10, eta_min=0.1) is 0.15 but should be 0.2",
+    ]}

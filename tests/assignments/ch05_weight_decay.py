@@ -283,8 +283,28 @@ STUDENTS = {
                     HIDDEN),
 }
 
+# mutant -> the mistake its feedback names (reglab.testing.diagnosis)
+UNCHANGED = "your step leaves the parameters unchanged"
+CHANGES_GRAD = "your step changes p.grad"
+DIAGNOSES = {
+    "l2-no-half": "your penalty is twice too large",
+    "l2-iterates-twice": "your penalty is 0 when params is a generator",
+    "sgd-wrong-sign": "you subtract weight_decay * p from the gradient",
+    "sgd-not-in-place": UNCHANGED,
+    "sgd-changes-grad": CHANGES_GRAD,
+    "soft-crosses-zero": "your small weights cross zero",
+    "soft-no-max": "your small weights cross zero",
+    "soft-hard-threshold": "(hard thresholding)",
+    "prox-threshold-without-lr": "you soft-threshold at l1 instead of lr",
+    "prox-subgradient": "you take a subgradient step",
+    "prox-not-in-place": UNCHANGED,
+    "prox-changes-grad": CHANGES_GRAD,
+}
+
 FEEDBACK_CODE = 'with forbid("reglab.penalties.l2_penalty"):'
-FEEDBACK_MESSAGES = {"hidden-bugs": ["it should keep the dtype of its inputs",
+FEEDBACK_MESSAGES = {"wrong": ["Likely mistake: your penalty is twice too "
+                               "large"],
+                     "hidden-bugs": ["it should keep the dtype of its inputs",
                                      ".grad after the step",
                                      "shares memory with its input w",
                                      "'s .grad after the step (torch.float32, "

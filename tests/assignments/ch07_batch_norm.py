@@ -436,13 +436,37 @@ STUDENTS = {
                     HIDDEN),
 }
 
+# mutant -> the mistake its feedback names (reglab.testing.diagnosis)
+EPS_OUTSIDE = "you add eps to the standard deviation"
+UNCHANGED = "your running statistics do not change"
+DIAGNOSES = {
+    "train-unbiased-normalise": "you normalise with the unbiased variance",
+    "train-biased-running-var": "you store the biased batch variance",
+    "train-keras-momentum": "(the Keras convention)",
+    "train-eps-outside-sqrt": EPS_OUTSIDE,
+    "train-no-running-update": UNCHANGED,
+    "train-rebinds-running": UNCHANGED,
+    "train-detached-stats": "treats the batch mean and variance as "
+                            "constants",
+    "eval-batch-stats": "in evaluation mode you normalise with the "
+                        "statistics of the batch",
+    "eval-eps-outside-sqrt": EPS_OUTSIDE,
+    "eval-no-sqrt": "you divide by the variance",
+    "module-ignores-mode": "after .eval() your BatchNorm1d still "
+                           "normalises with the batch statistics",
+    "module-cumulative-off-by-one": "your first batch gets the weight 1/2",
+}
+
 FEEDBACK_CODE = ("y = batch_norm_train(x, gamma, beta, running_mean, "
                  "running_var)")
-FEEDBACK_MESSAGES = {"hidden-bugs": [
-    "check the batch size first",
-    "is cut off from autograd",
-    "it should change nothing, num_batches_tracked included",
-]}
+FEEDBACK_MESSAGES = {
+    "wrong": ["Likely mistake: in evaluation mode you normalise with the "
+              "statistics of the batch"],
+    "hidden-bugs": [
+        "check the batch size first",
+        "is cut off from autograd",
+        "it should change nothing, num_batches_tracked included",
+    ]}
 # BatchNorm1d (Task 3) calls the functions of Tasks 1 and 2: when one of
 # them is wrong, Task 3's failures say first which task to fix.
 FEEDBACK_FIRST_LINES = {
