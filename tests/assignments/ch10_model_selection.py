@@ -462,9 +462,34 @@ STUDENTS = {
                     HIDDEN),
 }
 
+# mutant -> the mistake its feedback names (reglab.testing.diagnosis)
+DIAGNOSES = {
+    "kf-last-fold-remainder": "your larger folds come last",
+    "kf-extra-at-the-end": "your larger folds come last",
+    "kf-ceil-sizes": "your folds hold ⌈n/K⌉ samples",
+    "kf-off-by-one-sizes": "n mod K + 1 of your folds get an extra sample",
+    "kf-overlapping-folds": "your validation folds overlap",
+    "kf-train-includes-val": "your training folds include their own "
+                             "validation samples",
+    "cv-leakage": "you fit the model on all the samples",
+    "cv-lambda-unscaled": "you solve (X_TᵀX_T + λI) w = X_Tᵀy_T",
+    "cv-lambda-scaled-by-n": "you divide by the size n of the whole data "
+                             "set",
+    "cv-lambda-doubled": "your penalty is λ‖w‖², twice the (λ/2)‖w‖²",
+    "cv-pooled": "you average all the squared errors pooled together",
+    "ch-picks-max": "you return the candidate with the largest CV score",
+    "ch-training-loss": "you choose by the training loss",
+    "ch-last-of-ties": "among candidates with the same CV score you return "
+                       "the last one",
+}
+
 FEEDBACK_CODE = "folds = kfold_indices(n, n_splits)"
-FEEDBACK_MESSAGES = {"hidden-bugs": [
-    "kfold_indices(10, 11) should raise a ValueError naming n_splits",
-    "cv_score for 23 samples in 5 unequal folds, λ = 0.0",
-    "choose_lambda should return the first one, 2.0",
-]}
+FEEDBACK_MESSAGES = {
+    "wrong": ["Likely mistake: you return the candidate with the largest "
+              "CV score"],
+    "hidden-bugs": [
+        "kfold_indices(10, 11) should raise a ValueError naming n_splits",
+        "cv_score for 23 samples in 5 unequal folds, λ = 0.0",
+        "choose_lambda should return the first one, 2.0",
+    ],
+}

@@ -581,8 +581,41 @@ STUDENTS = {
                      MUTANTS["lgn-every-other-module"][0]}, HIDDEN),
 }
 
+# mutant -> the mistake its feedback names (reglab.testing.diagnosis)
+DIAGNOSES = {
+    "xav-fans-swapped": "your fan_in_and_fan_out returns (fan_out, fan_in)",
+    "xav-fans-ignore-kernel": "your fans ignore the kernel of a convolution",
+    "xav-normal-std-is-uniform-bound": "your xavier_normal_ uses the "
+                                       "uniform's bound",
+    "xav-uniform-bound-is-std": "your xavier_uniform_ draws from U(−σ, σ)",
+    "xav-fan-in-only": "you use the fan-in only",
+    "xav-gain-on-variance": "you multiply the variance by gain",
+    "kai-no-factor-2": "your gain is 1, Xavier's",
+    "kai-fans-swapped": "you divide by the fan-out for mode='fan_in'",
+    "kai-mode-ignored": "mode='fan_out' gives you the σ of the fan-in too",
+    "kai-slope-not-squared": "your gain is √(2/(1 + a))",
+    "kai-std-is-variance": "your kaiming_std returns the variance",
+    "clip-each-tensor-separately": "you clip each gradient tensor by its "
+                                   "own norm",
+    "clip-scales-up": "you also scale gradients shorter than max_norm",
+    "clip-by-value": "you clamp each component to [−max_norm, max_norm]",
+    "clip-two-passes": "you go through parameters twice",
+    "clip-scales-a-copy": "your clip_grad_norm_ leaves the .grad tensors as "
+                          "they were",
+    "clip-returns-clipped-copies": "your clip_grad_norm_ leaves the .grad "
+                                   "tensors as they were",
+    "clip-returns-norm-after": "you return the norm after clipping",
+    "lgn-weights-not-gradients": "you return the norms of the weights",
+    "lgn-with-output-layer": "you include the output layer",
+    "lgn-off-by-one": "your norms are those of layers 2 to D + 1",
+    "lgn-sum-of-losses": "your norms are B times too large",
+    "lgn-no-zero-grad": "at the second call your norms are twice too large",
+}
+
 FEEDBACK_CODE = "returned = clip_grad_norm_(net.parameters(), c, norm_type)"
 FEEDBACK_MESSAGES = {
+    "wrong": ["Likely mistake: you clip each gradient tensor by its own "
+              "norm"],
     "hidden-bugs": [
         "fill a parameter inside torch.no_grad(), as torch.nn.init does",
         "with nonlinearity='relu' the gain is √2, whatever a is",
