@@ -489,9 +489,52 @@ STUDENTS = {
                     HIDDEN),
 }
 
+# mutant -> the mistake its feedback names (reglab.testing.diagnosis)
+DIAGNOSES = {
+    "poly-no-constant-column": "you leave out the constant column",
+    "poly-highest-power-first": "you put the highest power first",
+    "poly-times-not-power": "you multiply x by k",
+    "lsq-no-inverse": "you return Xᵀy",
+    "lsq-returns-fitted-values": "you return the fitted values X w",
+    "lsq-ridge": "you add a ridge term λI",
+    "lsq-ridge-for-stability": "you add a ridge term λI",
+    "lsq-float32": "your coefficients are float32",
+    "split-fraction-is-training": "your validation set holds the share",
+    "split-no-shuffle": "your split is not shuffled",
+    "split-seed-ignored": "every seed gives the same split",
+    "split-not-reproducible": "the same seed gives another split",
+    "split-overlapping": "you cut the permutation one place off",
+    "split-drops-an-index": "you cut the permutation one place off",
+    "split-with-replacement": "some indices repeat and others are missing",
+    "choose-by-training-error": "you measure the errors on the training",
+    "choose-fits-on-validation": "you fit on the validation data",
+    "choose-sum-not-mean": "you add up the squared errors",
+    "choose-root-mean-square": "the square root of the mean squared error",
+    "choose-mean-absolute-error": "you average the absolute errors",
+    "choose-highest-error": "the highest validation error",
+    "choose-returns-position": "you return the position of the best degree",
+    "bv-variance-divides-by-r": "you divide by R (np.var's default ddof=0",
+    "bv-bias-not-squared": "your bias² is not a mean of squares",
+    "bv-absolute-bias": "your bias² is not a mean of squares",
+    "bv-square-of-mean-bias": "you square the mean of p̄_j - g_j",
+    "bv-bias-is-mse": "your bias² is the mean squared error of the fits",
+    "bv-standard-deviation": "you return the standard deviation",
+    "bv-variance-wrong-axis": "across the points of each fit (axis=1)",
+    "bv-variance-around-truth": "the spread of the fits around g",
+    "bv-swapped": "you return (variance, bias2)",
+    "rs-same-noise-every-fit": "you draw the same noise for every fit",
+    "rs-no-noise": "your fits see no noise",
+    "rs-fits-noise-free-targets": "your fits see no noise",
+    "rs-sigma-squared": "the standard deviation σ², not σ",
+    "rs-noise-of-unit-variance": "the standard deviation 1 whatever sigma",
+    "rs-seed-ignored": "the same seed gives other estimates",
+    "rs-evaluated-at-training-inputs": "at the training inputs",
+}
+
 FEEDBACK_CODE = ("oracle = LinearRegression(fit_intercept=False)"
                  ".fit(X, y).coef_")
 FEEDBACK_MESSAGES = {
+    "wrong": ["Likely mistake: you measure the errors on the training data"],
     "hidden-bugs": [
         "poly_features(the integers -3, ..., 3, 4) should return a float64 "
         "NumPy array, not ndarray int64.",

@@ -316,8 +316,30 @@ STUDENTS = {
                     HIDDEN),
 }
 
+# mutant -> the mistake its feedback names (reglab.testing.diagnosis)
+DIAGNOSES = {
+    "ls-naive-log-of-softmax": "you exponentiate the logits themselves",
+    "ls-no-max-subtracted": "you exponentiate the logits themselves",
+    "ls-max-of-whole-tensor": "you subtract the maximum of the whole tensor",
+    "ls-ignores-dim": "you normalise along the last dimension whatever dim",
+    "ls-forgets-log-norm": "you return z - m but do not subtract log",
+    "ce-sum": "you add up the losses of the examples",
+    "ce-no-minus": "you return the mean of log p_y",
+    "ce-off-by-one": "you take log p of the class y - 1",
+    "ce-wrong-dim": "you take the log-softmax over the examples (dim=0)",
+    "ce-mean-over-classes-too": "you average over all n x C entries",
+    "ce-per-example": "you return the loss of each example",
+    "ce-naive-probabilities": "you take the log of the probabilities",
+    "bce-naive-sigmoid": "you take the log of σ(z) and 1 - σ(z)",
+    "bce-no-abs": "you compute log(1 + e^(-z))",
+    "bce-wrong-sign": "you add z * y where the loss subtracts it",
+    "bce-sum": "you add up the losses of the N entries",
+    "bce-divides-by-len": "you divide by len(z)",
+}
+
 FEEDBACK_CODE = "with forbid(*banned), forbid_methods(*methods):"
 FEEDBACK_MESSAGES = {
+    "wrong": ["Likely mistake: you add z * y where the loss subtracts it"],
     "hidden-bugs": [
         "log_softmax of logits of size 1e4 returns inf or nan",
         "cross_entropy of logits of size 1e4 is -inf",

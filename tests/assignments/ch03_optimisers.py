@@ -381,8 +381,34 @@ STUDENTS = {
                      "adam_step": MUTANTS["adam-global-step"][0]}, HIDDEN),
 }
 
+# mutant -> the mistake its feedback names (reglab.testing.diagnosis)
+DIAGNOSES = {
+    "sgd-dampening": "you damp the gradient",
+    "sgd-ema-momentum": "you keep an exponential average",
+    "sgd-step-before-update": "you step with the old buffer",
+    "sgd-velocity-buffer": "you keep the velocity u = μ u - lr · g",
+    "sgd-nesterov-ignored": "you take the plain momentum step",
+    # θ -= lr (g + μ b_{t-1}) is θ -= lr b_t: the plain momentum step
+    "sgd-nesterov-old-buffer": "you take the plain momentum step",
+    "sgd-not-in-place": "θ does not change",
+    "sgd-zeros-float32": "your buffer is float32 for a float64 parameter",
+    "sgd-nesterov-changes-grad": "you add μ b into .grad in place",
+    "sgd-aliases-grad": "your buffer is .grad itself",
+    "adam-no-bias-correction": "you do not correct m and v",
+    "adam-no-v-correction": "you correct m but not v",
+    "adam-eps-inside-sqrt": "you add ε inside the square root",
+    "adam-eps-before-correction": "you add ε to √v before the bias correction",
+    "adam-t-from-zero": "you count t from 0",
+    "adam-betas-swapped": "you swap β1 and β2",
+    "adam-not-in-place": "θ does not change",
+    "adam-state-float32": "your m and v are float32 for a float64 parameter",
+}
+
 FEEDBACK_CODE = ("sgd_momentum_step([theta], state, 0.1, 0.9, "
                  "nesterov=nesterov)")
-FEEDBACK_MESSAGES = {"hidden-bugs": [
-    "keep the buffer in a tensor of its own and leave .grad as it is",
-    "each tensor counts its own steps"]}
+FEEDBACK_MESSAGES = {
+    "wrong": ["Likely mistake: you do not correct m and v for their start "
+              "at 0"],
+    "hidden-bugs": [
+        "keep the buffer in a tensor of its own and leave .grad as it is",
+        "each tensor counts its own steps"]}
