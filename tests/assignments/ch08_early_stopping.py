@@ -397,9 +397,35 @@ STUDENTS = {
                      "snapshot": PARAMS_ONLY}, HIDDEN),
 }
 
+# mutant -> the mistake its feedback names (reglab.testing.diagnosis)
+SHARES_MEMORY = "your snapshot shares memory with the model"
+DIAGNOSES = {
+    "es-patience-off-by-one": "your rule stops one epoch late",
+    "es-tie-improves": "a value equal to the best one counts as an "
+                       "improvement",
+    "es-relative-delta": "your min_delta is a fraction of the best value",
+    "es-ignores-mode": 'in "max" mode your rule still looks for lower '
+                       "values",
+    "es-no-reset": "an improvement does not reset wait to 0",
+    "es-neg-inf-improves": "a value that is not finite (NaN or ±inf) "
+                           "counts as an improvement",
+    "es-nan-improves": "a value that is not finite (NaN or ±inf) counts "
+                       "as an improvement",
+    "stop-no-break": "stop_epoch goes on stepping after the first True",
+    "stop-last-epoch-if-no-stop": "stop_epoch returns the last epoch when "
+                                  "the rule never fires",
+    "snap-state-dict": SHARES_MEMORY,
+    "snap-dict-of-state-dict": SHARES_MEMORY,
+    "snap-copy-copy": SHARES_MEMORY,
+    "snap-detach-only": SHARES_MEMORY,
+    "snap-parameters-only": "your snapshot holds only the parameters",
+}
+
 FEEDBACK_CODE = 'banned = ("reglab.early_stopping._copy_state",'
-FEEDBACK_MESSAGES = {"hidden-bugs": [
-    "an infinite value never counts as an improvement",
-    "(from the running minima)",
-    "the buffers (running_mean, running_var, num_batches_tracked) belong "
-    "to it too"]}
+FEEDBACK_MESSAGES = {
+    "wrong": [f"Likely mistake: {SHARES_MEMORY}"],
+    "hidden-bugs": [
+        "an infinite value never counts as an improvement",
+        "(from the running minima)",
+        "the buffers (running_mean, running_var, num_batches_tracked) "
+        "belong to it too"]}

@@ -465,11 +465,33 @@ STUDENTS = {
                     HIDDEN),
 }
 
+# mutant -> the mistake its feedback names (reglab.testing.diagnosis)
+DIAGNOSES = {
+    "shift-one-for-batch": "you draw one shift for the whole batch",
+    "shift-exclusive-range": "your shifts never reach one end of -max_shift",
+    "shift-same-for-both-axes": "you use the same shift for both axes",
+    "bs-randperm": "you draw without replacement",
+    "bs-misses-last": "your indices never reach n - 1",
+    # the same function: softmax(mean z) = normalised exp(mean log p)
+    "ens-averages-logits": "you take the softmax of the mean logits",
+    "ens-geometric-mean": "you take the softmax of the mean logits",
+    "ens-hard-voting": "you count the members' predicted classes",
+    "ens-softmax-over-batch": "your softmax runs over the batch",
+    "ens-sum-not-mean": "you add the members' probabilities without "
+                        "dividing",
+    "var-swapped": "you swapped ρ and 1 - ρ",
+    "var-independent": "you return σ²/M",
+    "var-m-minus-one": "you divide by M - 1",
+    "var-std": "you return the standard deviation",
+}
+
 FEEDBACK_CODE = ("out = random_shift(x, 1, "
                  "generator=torch.Generator().manual_seed(0))")
-FEEDBACK_MESSAGES = {"hidden-bugs": [
-    "random_shift of float64 images returns torch.float32",
-    "index 4 came up 0 times",
-    "ensemble_average changed the mode of a member",
-    "average_variance(1.0, 0.5, 0) raises ZeroDivisionError",
-]}
+FEEDBACK_MESSAGES = {
+    "wrong": ["Likely mistake: you take the softmax of the mean logits"],
+    "hidden-bugs": [
+        "random_shift of float64 images returns torch.float32",
+        "index 4 came up 0 times",
+        "ensemble_average changed the mode of a member",
+        "average_variance(1.0, 0.5, 0) raises ZeroDivisionError",
+    ]}
