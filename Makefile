@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: env book test test-fast exercises check lab-instructor grading-setup collect grade screenshots po lint clean help
+.PHONY: env book test test-fast exercises check lab-instructor grading-setup collect grade formgrader export screenshots po lint clean help
 
 help:
 	@echo "make book       build both editions into _build/html (en, zh)"
@@ -18,6 +18,8 @@ help:
 	@echo "make grading-setup [GRADING=~/grading]   (instructors) create the grading folder"
 	@echo "make collect A=<assignment> FROM=<folder|zip> [GRADING=...]"
 	@echo "make grade [A=<assignment>] [GRADING=...] [GRADE_FLAGS=...]  sandboxed autograde, feedback, grades.csv"
+	@echo "make formgrader [GRADING=...]   (instructors) JupyterLab in the grading folder: mark the written answers"
+	@echo "make export [GRADING=...]       (instructors) write grades.csv again, with the marks given by hand"
 	@echo "make po         update the Chinese .po catalogs after editing"
 	@echo "make lint       ruff"
 
@@ -82,6 +84,16 @@ collect: env
 # "--jobs 8 --memory 2048 --timeout 60" (see tools/grade.py grade --help).
 grade: env
 	$(BIN)/python tools/grade.py grade $(GRADING) $(A) $(GRADE_FLAGS)
+
+# The formgrader needs the grading folder as the server's root (it reads
+# nbgrader_config.py and gradebook.db there): Nbgrader menu > Formgrader >
+# Manual Grading marks the written answers. Then `make export`.
+formgrader: env
+	@test -f "$(GRADING)/gradebook.db" || { echo "no gradebook in $(GRADING): run make grading-setup (and make grade) first"; exit 2; }
+	cd "$(GRADING)" && JUPYTER_CONFIG_PATH=$(CURDIR)/tools/jupyter-instructor $(CURDIR)/$(BIN)/jupyter lab
+
+export: env
+	$(BIN)/python tools/grade.py export $(GRADING)
 
 # The browser tests save screenshots in _build/screenshots; the README
 # shows the copies in docs/screenshots.

@@ -46,6 +46,13 @@ def sentence_first(text: str) -> str:
     return "\n".join(lines)
 
 
+def written_sentence(points) -> str:
+    """What Validate says about a written answer handed in unchanged."""
+    return ("The written question is not answered yet: its answer cell "
+            "still says YOUR ANSWER HERE (write your answer there; it is "
+            f"marked by hand, {points:g} points, not by the tests).")
+
+
 def describe(source: str) -> str:
     """A test cell's description: its first line, ``# Checks ...``."""
     first = (source.strip().splitlines() or [""])[0]
@@ -61,21 +68,37 @@ class ReadableValidator(Validator):
     it was); ``raw_error`` is the message. Two keys are added:
     ``message`` (its first line is the sentence) and ``test`` (the test's
     description).
+
+    A written answer (a markdown answer cell graded by hand) that is still
+    the release's ``YOUR ANSWER HERE`` is one of nbgrader's failures too;
+    its message says so (:func:`written_sentence`) and its test is
+    ``written question (marked by hand)``.
     """
 
+    def _get_failed_cells(self, nb):
+        self._failed_cells = super()._get_failed_cells(nb)
+        return self._failed_cells
+
     def _extract_error(self, cell) -> str:
+        if cell.cell_type != "code":  # a written answer left unchanged
+            points = cell.metadata.get("nbgrader", {}).get("points", 0)
+            return written_sentence(float(points))
         errors = ["\n".join(output.traceback) for output in cell.outputs
-                  if output.output_type == "error"] \
-            if cell.cell_type == "code" else []
+                  if output.output_type == "error"]
         if errors:
             return "\n".join(sentence_first(error) for error in errors)
         return super()._extract_error(cell)
 
     def validate(self, filename: str) -> dict:
+        self._failed_cells = []
         results = super().validate(filename)
-        for cell in results.get("failed", []):
+        # nbgrader builds results["failed"] from _get_failed_cells, in order
+        for cell, nb_cell in zip(results.get("failed", []),
+                                 self._failed_cells):
             message = cell["raw_error"]
-            test = describe(cell["source"])
+            test = ("written question (marked by hand)"
+                    if nb_cell.cell_type != "code"
+                    else describe(cell["source"]))
             wrapped = "\n".join(
                 textwrap.fill(line, WIDTH, subsequent_indent="  "
                               if line.startswith("  ") else "")

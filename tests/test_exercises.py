@@ -32,6 +32,10 @@ _spec.loader.exec_module(exercises)
 SOURCES = exercises.sources()
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS",
            "END HIDDEN TESTS")
+# The headings of a written answer's instructor version (model answer and
+# marking scheme, in both languages): never in the release.
+WRITTEN_HEADINGS = ("**Model answer.**", "**参考答案。**",
+                    "**Marking scheme", "**评分标准")
 
 
 def nbgrader_meta(cell) -> dict:
@@ -40,6 +44,16 @@ def nbgrader_meta(cell) -> dict:
 
 def grade_cells(nb) -> list:
     return [cell for cell in nb.cells if nbgrader_meta(cell).get("grade")]
+
+
+def autograded_cells(nb) -> list:
+    """The autograded test cells (graded code cells)."""
+    return [cell for cell in grade_cells(nb) if cell.cell_type == "code"]
+
+
+def written_cells(nb) -> list:
+    """The written answers: graded markdown answer cells, marked by hand."""
+    return [cell for cell in grade_cells(nb) if cell.cell_type != "code"]
 
 
 def between(source: str, begin: str, end: str) -> list[str]:
@@ -51,6 +65,20 @@ def between(source: str, begin: str, end: str) -> list[str]:
         elif end in line:
             inside = False
         elif inside:
+            lines.append(line)
+    return lines
+
+
+def outside(source: str) -> list[str]:
+    """The lines of a cell outside its solution and hidden-test regions
+    (and not the markers): what generate_assignment releases of it."""
+    inside, lines = False, []
+    for line in source.splitlines():
+        if any(m in line for m in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS")):
+            inside = True
+        elif any(m in line for m in ("END SOLUTION", "END HIDDEN TESTS")):
+            inside = False
+        elif not inside:
             lines.append(line)
     return lines
 
@@ -83,7 +111,10 @@ def test_every_source_has_a_spec():
 @pytest.mark.parametrize("spec", SPECS, ids=spec_id)
 def test_spec_is_complete(spec):
     nb = exercises.to_notebook(source_of(spec))
-    graded = {c.id for c in grade_cells(nb)}
+    graded = {c.id for c in autograded_cells(nb)}
+    written = tuple(c.id for c in written_cells(nb))
+    assert written == spec.WRITTEN, "WRITTEN must list the written answers"
+    assert {c.id for c in grade_cells(nb)} == graded | set(written)
     assert set(spec.SOLUTIONS) == set(spec.TESTS)
     assert {c for cells in spec.TESTS.values() for c in cells} == graded
     assert spec.HIDDEN <= graded
@@ -112,7 +143,7 @@ def test_graded_cells_are_described(spec):
     """Each test cell opens with a sentence and its points; 10 in all."""
     source = source_of(spec)
     nb = exercises.to_notebook(source)
-    cells = grade_cells(nb)
+    cells = autograded_cells(nb)
     assert cells, "no graded test cells"
     for cell in cells:
         meta = nbgrader_meta(cell)
@@ -125,8 +156,63 @@ def test_graded_cells_are_described(spec):
             f"'# Points: {meta['points']}', not {second!r}")
         assert meta["locked"] and not meta["solution"]
     assert sum(nbgrader_meta(c)["points"] for c in cells) == 10
-    solutions = [c for c in nb.cells if nbgrader_meta(c).get("solution")]
+    solutions = [c for c in nb.cells if nbgrader_meta(c).get("solution")
+                 and c.cell_type == "code"]
     assert tuple(c.id for c in solutions) == spec.SOLUTIONS
+
+
+def scheme_points(source: str, pattern: str) -> list[float]:
+    """The points of each criterion of a marking scheme (list items)."""
+    return [float(p) for p in re.findall(pattern, source, re.M)]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=spec_id)
+def test_written_questions_are_described(spec):
+    """Each written answer is a manually graded answer cell after its
+    locked question, whose heading states its points in both languages;
+    the instructor version holds a model answer and a marking scheme in
+    both languages whose criteria add up to those points; the intro
+    states the total (the tests' 10 points plus the written ones)."""
+    nb = exercises.to_notebook(source_of(spec))
+    cells = written_cells(nb)
+    assert cells, "no written question"
+    written = 0.0
+    for cell in cells:
+        meta = nbgrader_meta(cell)
+        assert cell.cell_type == "markdown"
+        assert meta["solution"] and meta["grade"], cell.id
+        assert not meta["locked"] and not meta.get("task"), cell.id
+        points = float(meta["points"])
+        assert points > 0, cell.id
+        written += points
+        question = nb.cells[nb.cells.index(cell) - 1]
+        qmeta = nbgrader_meta(question)
+        assert question.cell_type == "markdown" and qmeta["locked"]
+        assert not qmeta["grade"] and not qmeta["solution"]
+        assert question.id == f"{cell.id}_text"
+        heading = question.source.splitlines()[0]
+        match = re.fullmatch(r"## Written question · .+ \((\S+) points?\) / "
+                             r"书面问题 · .+（(\S+) 分）", heading)
+        assert match, f"{question.id}: heading {heading!r}"
+        assert [float(g) for g in match.groups()] == [points, points], (
+            f"{question.id}: the heading states {match.groups()} points, "
+            f"the answer cell has {points}")
+        for text in WRITTEN_HEADINGS:
+            assert text in cell.source, f"{cell.id}: no {text!r}"
+        english = scheme_points(cell.source, r"^- (\S+) points?: ")
+        chinese = scheme_points(cell.source, r"^- (\S+) 分：")
+        assert english and len(english) == len(chinese), cell.id
+        assert sum(english) == sum(chinese) == points, (
+            f"{cell.id}: the marking scheme gives {english} / {chinese} "
+            f"points, the cell {points}")
+        assert f"**Marking scheme ({points:g} point" in cell.source
+        assert f"**评分标准（{points:g} 分）。**" in cell.source
+    intro = nb.cells[0].source
+    total = 10 + written
+    assert f"marked by hand ({written:g} point" in intro
+    assert f"{total:g} points in all" in intro
+    assert f"最后的书面问题由教师人工评分（{written:g} 分），共 {total:g} 分" \
+        in intro
 
 
 def test_convert_is_byte_stable(tmp_path):
@@ -170,32 +256,49 @@ def test_release_holds_no_solution_or_hidden_test():
     files = [p for p in (REPO / "exercises").rglob("*") if p.is_file()]
     assert files, "exercises/ is empty: run tools/exercises.py generate"
     assert not [p for p in files if p.suffix == ".md"], "MyST sources shipped"
-    secret = set()
+    secret, public = set(), []
     for source in SOURCES:
         for cell in exercises.to_notebook(source).cells:
-            secret.update(
-                between(cell.source, "BEGIN SOLUTION", "END SOLUTION"))
-            secret.update(
-                between(cell.source, "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"))
-    # Lines that also occur in visible test code are not secret.
-    public = "\n".join(
-        cell.source for path in files if path.suffix == ".ipynb"
-        for cell in nbformat.read(path, 4).cells)
+            hidden = (between(cell.source, "BEGIN SOLUTION", "END SOLUTION")
+                      + between(cell.source, "BEGIN HIDDEN TESTS",
+                                "END HIDDEN TESTS"))
+            if nbgrader_meta(cell).get("solution") and \
+                    cell.cell_type == "markdown":  # a model answer, whole,
+                hidden = cell.source.splitlines()  # and sentence by sentence
+                hidden += re.split(r"(?<=[.;:。；：])\s*", cell.source)
+            secret.update(hidden)
+            # the rest of the instructor's cell is released as it is
+            if not hidden or cell.cell_type == "code":
+                public += outside(cell.source)
+    # Lines that also occur in the released text (visible test code) are
+    # not secret.
+    public = "\n".join(public)
     secret = {line.strip() for line in secret if len(line.strip()) >= 12}
     assert len(secret) > 20
     for path in files:
         text = path.read_text("utf-8")
-        for marker in MARKERS:
+        if path.suffix == ".ipynb":  # the cells' text, unescaped, too
+            text += "\n".join(cell.source
+                               for cell in nbformat.read(path, 4).cells)
+        for marker in MARKERS + WRITTEN_HEADINGS:
             assert marker not in text, f"{path.name} contains {marker!r}"
         leaked = sorted(line for line in secret
                         if line in text and line not in public)
         assert not leaked, f"{path.name} contains {leaked}"
     for path in files:
         if path.suffix == ".ipynb":
-            for cell in nbformat.read(path, 4).cells:
-                if nbgrader_meta(cell).get("solution"):
+            nb = nbformat.read(path, 4)
+            for cell in nb.cells:
+                if not nbgrader_meta(cell).get("solution"):
+                    continue
+                if cell.cell_type == "code":
                     assert cell.source.endswith(
                         "# YOUR CODE HERE\n    raise NotImplementedError()")
+                else:
+                    assert cell.source == "YOUR ANSWER HERE", path.name
+            source = REPO / "solutions" / path.parent.name / f"{path.stem}.md"
+            assert [c.id for c in written_cells(nb)] == [
+                c.id for c in written_cells(exercises.to_notebook(source))]
 
 
 # --- the test cells against wrong answers, in this process ------------------
@@ -363,17 +466,25 @@ def test_check_command_lists_each_failure_in_one_line(capsys):
     """`make check` (``exercises.py validate``) on the untouched release:
     exit status 1 and one line per failing test, the message first."""
     release = release_of(REPO / "solutions" / "ch06-dropout" / "dropout.md")
-    tests = [c for c in grade_cells(nbformat.read(release, 4))]
+    nb = nbformat.read(release, 4)
+    tests, written = autograded_cells(nb), written_cells(nb)
     assert exercises.main(["validate", str(release)]) == 1
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == f"{len(tests)} test cell(s) failed:", out
+    assert out[0] == f"{len(tests) + len(written)} test cell(s) failed:", out
     failures = out[1:]
-    assert len(failures) == len(tests)
-    for line in failures:
+    assert len(failures) == len(tests) + len(written)
+    for line in failures[:len(tests)]:
         assert line.startswith("  - `") and "[test: Checks " in line, line
         assert ("is not answered yet" in line
                 or "`Dropout` is not defined: write it in Task 2" in line)
         assert "Traceback" not in line
+    # the unanswered written question: a reminder, with its points
+    for line, cell in zip(failures[len(tests):], written):
+        assert line == (
+            "  - The written question is not answered yet: its answer cell "
+            "still says YOUR ANSWER HERE (write your answer there; it is "
+            f"marked by hand, {nbgrader_meta(cell)['points']:g} points, not "
+            "by the tests).  [test: written question (marked by hand)]"), line
 
 
 def answered(spec, wrong: dict[str, str]) -> nbformat.NotebookNode:

@@ -6,7 +6,10 @@ and ``solutions/``, releases every assignment described in
 made by editing the release's cells with nbformat), autogrades each
 assignment in one call, generates the feedback and exports the grades.
 The tests then read the scores back from the gradebook, per student and
-per graded test cell, and search the feedback for hidden test code.
+per graded test cell, and search the feedback for hidden test code. The
+written answers (markdown cells marked by hand) are left for the
+formgrader: a copy of a gradebook is marked through nbgrader's API, as the
+formgrader marks it, and exported again.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import csv
 import html
 import importlib.util
 import re
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -44,19 +49,40 @@ CASES = [(spec.ASSIGNMENT, student) for spec in SPECS
          for student in spec.STUDENTS]
 
 
-def points(spec) -> dict[str, float]:
-    """The points of each graded test cell, read from the source."""
+def graded_points(spec, code: bool) -> dict[str, float]:
+    """The points of each graded code cell (test), or of each graded
+    markdown cell (written answer), read from the source."""
     nb = exercises.to_notebook(
         REPO / "solutions" / spec.ASSIGNMENT / f"{spec.NOTEBOOK}.md")
     return {cell.id: cell.metadata["nbgrader"]["points"]
             for cell in nb.cells
-            if cell.metadata.get("nbgrader", {}).get("grade")}
+            if cell.metadata.get("nbgrader", {}).get("grade")
+            and (cell.cell_type == "code") == code}
+
+
+def points(spec) -> dict[str, float]:
+    """The points of each autograded test cell."""
+    return graded_points(spec, code=True)
+
+
+def written_points(spec) -> dict[str, float]:
+    """The points of each written answer (marked by hand)."""
+    return graded_points(spec, code=False)
 
 
 def expected_scores(spec, student: str) -> dict[str, float]:
+    """Per graded cell, the score after autograding: a written answer
+    scores 0 until it is marked (untouched, nbgrader gives it 0)."""
     zero = spec.STUDENTS[student][1]
-    return {cell: 0 if cell in zero else pts
-            for cell, pts in points(spec).items()}
+    return {**{cell: 0 if cell in zero else pts
+               for cell, pts in points(spec).items()},
+            **dict.fromkeys(written_points(spec), 0)}
+
+
+def answered_written(spec, student: str) -> bool:
+    """Did ``student`` write the written answers (every simulated student
+    but the untouched one hands in the model answers)?"""
+    return spec.STUDENTS[student][0] is not None
 
 
 def strip_markers(source: str) -> str:
@@ -83,11 +109,11 @@ def submission(release, solution, replace):
     return nb
 
 
-def grade_class(spec, root: Path, downloads: Path) -> float:
+def grade_class(spec, root: Path, downloads: Path) -> dict:
     """Grade one assignment's simulated class with tools/grade.py in its
     own grading folder: set up, collect the notebooks (named
     ``<student>_<notebook>.ipynb``, as an LMS exports them), grade.
-    Returns the autograde seconds."""
+    Returns the assignment's report (seconds, problems, to_mark)."""
     a, name = spec.ASSIGNMENT, f"{spec.NOTEBOOK}.ipynb"
     assert grade_tool.setup(root, names=[a]) == [a]
     release = nbformat.read(root / "exercises" / a / name, 4)
@@ -97,7 +123,7 @@ def grade_class(spec, root: Path, downloads: Path) -> float:
         nbformat.write(submission(release, solution, replace),
                        downloads / f"{student}_{name}")
     assert grade_tool.collect(root, a, [downloads]) == sorted(spec.STUDENTS)
-    return grade_tool.grade(root, [a], timeout=TIMEOUT, jobs=1)[a]["seconds"]
+    return grade_tool.grade(root, [a], timeout=TIMEOUT, jobs=1)[a]
 
 
 @pytest.fixture(scope="module")
@@ -105,15 +131,17 @@ def course(tmp_path_factory):
     """Every assignment graded in its own grading folder, two at a time
     (one sandboxed kernel per core: grading is kernel start-up and
     single-threaded tests).
-    Returns the folders and the autograde seconds per assignment."""
+    Returns the folders, the autograde seconds and the reports per
+    assignment."""
     base = tmp_path_factory.mktemp("grading")
     roots = {spec.ASSIGNMENT: base / spec.ASSIGNMENT for spec in SPECS}
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        seconds = dict(zip(roots, pool.map(
+        reports = dict(zip(roots, pool.map(
             lambda spec: grade_class(spec, roots[spec.ASSIGNMENT],
                                      base / "downloads" / spec.ASSIGNMENT),
             SPECS)))
-    return {"roots": roots, "seconds": seconds}
+    return {"roots": roots, "reports": reports,
+            "seconds": {a: r["seconds"] for a, r in reports.items()}}
 
 
 def scores(roots: dict, spec, student: str) -> tuple[float, dict[str, float]]:
@@ -139,8 +167,64 @@ def test_scores_per_student_and_cell(course, case):
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.ASSIGNMENT)
 def test_reference_scores_the_maximum(course, spec):
+    """All the autograded points; the written ones wait for a grader."""
     assert sum(points(spec).values()) == 10
     assert scores(course["roots"], spec, "reference")[0] == 10
+
+
+def written_grades(roots: dict, spec, student: str) -> dict:
+    """The gradebook's grade of each written answer of ``student``:
+    grade_id -> (auto_score, manual_score, needs_manual_grade, max_score,
+    auto_comment)."""
+    from nbgrader.api import Gradebook
+
+    root = roots[spec.ASSIGNMENT]
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        nb = gb.find_submission_notebook(spec.NOTEBOOK, spec.ASSIGNMENT,
+                                         student)
+        comments = {c.name: c.auto_comment for c in nb.comments}
+        return {g.name: (g.auto_score, g.manual_score, g.needs_manual_grade,
+                         g.max_score, comments.get(g.name))
+                for g in nb.grades if g.name in written_points(spec)}
+
+
+@pytest.mark.parametrize("case", CASES, ids="{0[0]}:{0[1]}".format)
+def test_written_answers_wait_for_the_formgrader(course, case):
+    """Autograding leaves a written answer for manual grading (no
+    automatic score, needs_manual_grade), with its points in the maximum;
+    an answer handed in unchanged (YOUR ANSWER HERE) is scored 0 by
+    nbgrader, commented "No response." and needs no grader. The
+    autograded notebook keeps the student's answer for the formgrader."""
+    spec = BY_NAME[case[0]]
+    student = case[1]
+    written = written_points(spec)
+    assert written and set(written) == set(spec.WRITTEN)
+    grades = written_grades(course["roots"], spec, student)
+    assert set(grades) == set(written)
+    for name, (auto, manual, needs, max_score, comment) in grades.items():
+        assert max_score == written[name] and manual is None
+        if answered_written(spec, student):
+            assert (auto, needs, comment) == (None, True, None), (name,)
+        else:
+            assert (auto, needs, comment) == (0, False, "No response."), (
+                name, auto, needs, comment)
+    root = course["roots"][spec.ASSIGNMENT]
+    autograded = nbformat.read(root / "autograded" / student
+                               / spec.ASSIGNMENT / f"{spec.NOTEBOOK}.ipynb",
+                               4)
+    submitted = nbformat.read(root / "submitted" / student / spec.ASSIGNMENT
+                              / f"{spec.NOTEBOOK}.ipynb", 4)
+    for name in written:
+        assert [c.source for c in autograded.cells if c.id == name] == [
+            c.source for c in submitted.cells if c.id == name]
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        nb = gb.find_submission_notebook(spec.NOTEBOOK, spec.ASSIGNMENT,
+                                         student)
+        assert nb.max_score == sum(points(spec).values()) + sum(
+            written.values())
+        assert nb.needs_manual_grade == answered_written(spec, student)
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.ASSIGNMENT)
@@ -166,8 +250,114 @@ def test_exported_grades(course):
                          for row in csv.DictReader(f)})
     assert len(rows) == len(CASES)
     for a, student in CASES:
-        expected = expected_scores(BY_NAME[a], student)
-        assert float(rows[a, student]["score"]) == sum(expected.values())
+        spec = BY_NAME[a]
+        expected = expected_scores(spec, student)
+        row = rows[a, student]
+        assert float(row["score"]) == sum(expected.values())
+        assert float(row["max_score"]) == sum(points(spec).values()) + sum(
+            written_points(spec).values())
+        # the written answers still to mark (none for the untouched one)
+        to_mark = len(written_points(spec)) if answered_written(
+            spec, student) else 0
+        assert int(row["to_mark"]) == to_mark, (a, student, row)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.ASSIGNMENT)
+def test_grade_reports_the_answers_to_mark(course, spec):
+    """grade.py grade counts, per submission, the answers left to mark."""
+    expected = {student: len(spec.WRITTEN) for student in spec.STUDENTS
+                if answered_written(spec, student)}
+    assert course["reports"][spec.ASSIGNMENT]["to_mark"] == expected
+    assert grade_tool.to_mark_line(expected) == (
+        f"  {sum(expected.values())} written answer(s) of {len(expected)} "
+        "submission(s) to mark by hand")
+
+
+def mark(root: Path, spec, marks: dict[str, float]) -> None:
+    """Give each student's written answers ``marks[student]`` of their
+    points, as the formgrader's Manual Grading does (nbgrader's API: set
+    ``manual_score``, then ``needs_manual_grade`` follows)."""
+    from nbgrader.api import Gradebook
+
+    written = written_points(spec)
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        for student, share in marks.items():
+            nb = gb.find_submission_notebook(spec.NOTEBOOK, spec.ASSIGNMENT,
+                                             student)
+            for grade in nb.grades:
+                if grade.name in written:
+                    grade.manual_score = share * written[grade.name]
+                    # what formgrader's GradeHandler.put does
+                    grade.needs_manual_grade = (grade.manual_score is None
+                                                and grade.auto_score is None)
+        gb.db.commit()
+
+
+def marks_for(spec) -> dict[str, float]:
+    """The share of the written points each answering student gets: all
+    for the reference, half for the others."""
+    return {student: 1.0 if student == "reference" else 0.5
+            for student in spec.STUDENTS if answered_written(spec, student)}
+
+
+def marked_copy(course, spec, target: Path) -> Path:
+    """A copy of the grading folder's configuration and gradebook, marked
+    by :func:`mark` with :func:`marks_for`."""
+    root = course["roots"][spec.ASSIGNMENT]
+    target.mkdir()
+    for name in ("nbgrader_config.py", "gradebook.db"):
+        shutil.copy2(root / name, target / name)
+    mark(target, spec, marks_for(spec))
+    return target
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.ASSIGNMENT)
+def test_marked_answers_enter_grades_csv(course, spec, tmp_path, capsys):
+    """After marking in the formgrader, `grade.py export` (make export)
+    writes grades.csv with the manual points in the score and nothing left
+    to mark; its summary says so."""
+    root = marked_copy(course, spec, tmp_path / "grading")
+    written = sum(written_points(spec).values())
+    shares = marks_for(spec)
+    rows = {row["student_id"]: row for row in grade_tool.export(root)
+            if row["assignment"] == spec.ASSIGNMENT}
+    assert set(rows) == set(spec.STUDENTS)
+    for student, row in rows.items():
+        autograded = sum(expected_scores(spec, student).values())
+        assert float(row["score"]) == autograded + shares.get(student, 0) \
+            * written, (student, row)
+        assert float(row["max_score"]) == 10 + written
+        assert int(row["to_mark"]) == 0, (student, row)
+    assert float(rows["reference"]["score"]) == 10 + written
+    assert grade_tool.main(["export", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert f"{spec.ASSIGNMENT}: nothing left to mark by hand" in out, out
+    assert "make formgrader" not in out
+
+
+def test_regrading_keeps_the_marks(course, tmp_path):
+    """Autograding again after marking (make grade, or the formgrader's
+    Autograde button) keeps the manual scores: nbgrader flags them for
+    review again (needs_manual_grade), grades.csv still counts them and
+    to_mark stays 0. One assignment is enough."""
+    spec = SPECS[0]
+    root = tmp_path / "grading"
+    shutil.copytree(course["roots"][spec.ASSIGNMENT], root)
+    mark(root, spec, marks_for(spec))
+    run = subprocess.run(
+        [sys.executable, "-m", "nbgrader", "autograde", spec.ASSIGNMENT,
+         "--force"], cwd=root, env=exercises.nbgrader_env(),
+        capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    rows = {row["student_id"]: row for row in grade_tool.export(root)}
+    written = sum(written_points(spec).values())
+    for student, share in marks_for(spec).items():
+        autograded = sum(expected_scores(spec, student).values())
+        assert float(rows[student]["score"]) == autograded + share * written
+        assert int(rows[student]["to_mark"]) == 0
+        grades = written_grades({spec.ASSIGNMENT: root}, spec, student)
+        for auto, manual, needs, _, _ in grades.values():
+            assert auto is None and manual is not None and needs
 
 
 def hidden_lines(solution_md: Path, release_text: str) -> set[str]:

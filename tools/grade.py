@@ -20,7 +20,13 @@ instructor sources and nbgrader's ``gradebook.db``, ``submitted/``,
     one per core), then lets nbgrader's autograde score the outputs, writes
     the feedback HTML and exports ``grades.csv``; prints a summary per
     assignment that names the submissions that crashed, hit a limit or had
-    a cell refused.
+    a cell refused, and counts the written answers left to mark by hand.
+``export DIR``
+    writes ``grades.csv`` again from the gradebook, without grading: run it
+    after marking the written answers in the formgrader (Manual Grading).
+    Besides nbgrader's columns, ``grades.csv`` has ``to_mark``, the number
+    of each submission's answers that still wait for a grader (they count 0
+    in ``score`` until then; ``grading/export.py``).
 
 Student code never runs outside the sandbox (``grading/sandbox.py``,
 Debian's ``bubblewrap``); the grading folder's ``nbgrader_config.py`` makes
@@ -37,6 +43,7 @@ Usage::
     python tools/grade.py setup ~/grading
     python tools/grade.py collect ~/grading ch06-dropout ~/Downloads/ch06/
     python tools/grade.py grade ~/grading
+    python tools/grade.py export ~/grading    # after marking by hand
 """
 
 from __future__ import annotations
@@ -77,6 +84,7 @@ if _os.path.isfile("nbgrader_config_local.py"):
     with open("nbgrader_config_local.py", encoding="utf-8") as _f:
         exec(_f.read())
 _sys.path.insert(0, {str(TOOLS)!r})
+from grading.export import CsvExport  # noqa: E402
 from grading.replay import Replay  # noqa: E402
 from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402
@@ -87,6 +95,8 @@ c.Autograde.autograde_preprocessors = [
     Replay, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
     SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
 c.Replay.directory = {SANDBOX_DIR!r}
+# grades.csv with a column to_mark: the answers still to mark by hand.
+c.ExportApp.plugin_class = CsvExport
 """
 
 
@@ -329,6 +339,10 @@ def grade(folder: Path, names: list[str] | None = None,
         raise RuntimeError(f"{folder} is not a grading folder made by "
                            "`grade.py setup` (its nbgrader_config.py does "
                            "not replay the sandbox); run setup first")
+    if "grading.export" not in config.read_text("utf-8"):
+        raise RuntimeError(f"{folder} was made by an older `grade.py setup` "
+                           "(its grades.csv would not count the written "
+                           "answers left to mark); run setup again")
     submitted = folder / "submitted"
     if names is None:
         names = sorted({p.parent.name
@@ -372,8 +386,39 @@ def grade(folder: Path, names: list[str] | None = None,
         report[name] = {"submissions": len(mine),
                         "seconds": share + time.perf_counter() - began,
                         "problems": problems, "log": "\n".join(logs)}
-    nbgrader(folder, "export", "--to", "grades.csv")
+    rows = export(folder)
+    for name in names:
+        report[name]["to_mark"] = {
+            row["student_id"]: int(row["to_mark"]) for row in rows
+            if row["assignment"] == name and int(row["to_mark"])}
     return report
+
+
+def export(folder: Path) -> list[dict[str, str]]:
+    """Write ``grades.csv`` from the gradebook (``nbgrader export`` with the
+    grading folder's :class:`grading.export.CsvExport`); return its rows.
+
+    Run it again after marking written answers in the formgrader: their
+    manual scores then count in ``score``, and ``to_mark`` (the answers
+    still without a score) drops to 0.
+
+    Raises:
+        RuntimeError: ``folder`` was set up before ``to_mark`` existed (run
+            ``grade.py setup`` again), or nbgrader cannot export.
+    """
+    import csv
+
+    folder = Path(folder).expanduser().resolve()
+    config = folder / exercises.CONFIG_FILE
+    if not config.is_file() or "grading.export" not in config.read_text(
+            "utf-8"):
+        raise RuntimeError(f"{folder} is not a grading folder made by this "
+                           "version of `grade.py setup` (its "
+                           "nbgrader_config.py lacks the export of "
+                           "to_mark); run setup again")
+    nbgrader(folder, "export", "--to", "grades.csv")
+    with open(folder / "grades.csv", newline="") as f:
+        return list(csv.DictReader(f))
 
 
 def _nbgrader_lenient(folder: Path, *args: str) -> str:
@@ -383,6 +428,20 @@ def _nbgrader_lenient(folder: Path, *args: str) -> str:
         return nbgrader(folder, *args)
     except RuntimeError as error:
         return str(error)
+
+
+MARKING_HINT = (
+    "Mark the written answers in the formgrader (make formgrader, then "
+    "Manual Grading), then write grades.csv again (make export); until "
+    "then they count 0 in its score (see its column to_mark).")
+
+
+def to_mark_line(students: dict[str, int]) -> str:
+    """The summary line of the answers still to mark by hand."""
+    if not students:
+        return "  nothing left to mark by hand"
+    return (f"  {sum(students.values())} written answer(s) of "
+            f"{len(students)} submission(s) to mark by hand")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -395,6 +454,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("folder", type=Path)
     p.add_argument("assignment")
     p.add_argument("paths", nargs="+", type=Path)
+    p = sub.add_parser("export", help="write grades.csv again (after "
+                       "marking written answers in the formgrader)")
+    p.add_argument("folder", type=Path)
     p = sub.add_parser("grade", help="autograde, feedback, grades.csv")
     p.add_argument("folder", type=Path)
     p.add_argument("assignments", nargs="*")
@@ -437,8 +499,24 @@ def main(argv: list[str] | None = None) -> int:
                       f"({r['seconds'] / r['submissions']:.1f} s each)")
                 for student, sentences in sorted(r["problems"].items()):
                     print(f"  {student}: " + "; ".join(sentences))
+                print(to_mark_line(r["to_mark"]))
             print(f"grades: {Path(args.folder) / 'grades.csv'}; feedback: "
                   f"{Path(args.folder) / 'feedback'}/<student>/")
+            if any(r["to_mark"] for r in report.values()):
+                print(MARKING_HINT)
+        elif args.command == "export":
+            rows = export(args.folder)
+            waiting: dict[str, dict[str, int]] = {}
+            for row in rows:
+                waiting.setdefault(row["assignment"], {})
+                if int(row["to_mark"]):
+                    waiting[row["assignment"]][row["student_id"]] = int(
+                        row["to_mark"])
+            for name, students in sorted(waiting.items()):
+                print(f"{name}: {to_mark_line(students).strip()}")
+            print(f"grades: {Path(args.folder) / 'grades.csv'}")
+            if any(waiting.values()):
+                print(MARKING_HINT)
     except (ValueError, RuntimeError) as error:
         print(f"grade.py {args.command}: {error}", file=sys.stderr)
         return 1

@@ -9,7 +9,12 @@ A module defines:
 ``ASSIGNMENT``, ``NOTEBOOK``
     the folder and the notebook name (without ``.ipynb``).
 ``SOLUTIONS``
-    the grade_ids of the solution cells, in notebook order.
+    the grade_ids of the solution (code) cells, in notebook order.
+``WRITTEN``
+    the grade_ids of the written answers, in notebook order: markdown
+    answer cells graded by hand ("manually graded answer" in nbgrader),
+    each after a locked question cell. Autograding leaves them for the
+    formgrader; an answer handed in unchanged scores 0 automatically.
 ``TESTS``
     solution grade_id -> the grade_ids of the test cells that check it.
 ``HIDDEN``
@@ -29,7 +34,8 @@ A module defines:
     student id -> (cells to replace by grade_id, or None for the untouched
     release; the test cells that must score 0). The ids ``reference``,
     ``untouched``, ``wrong``, ``infinite-loop``, ``delegates`` and
-    ``edits-tests`` are required.
+    ``edits-tests`` are required. Every student but the untouched one
+    hands in the model answer of each written question.
 ``FEEDBACK_CODE``
     a line of visible test code that the feedback must show.
 ``FEEDBACK_MESSAGES``

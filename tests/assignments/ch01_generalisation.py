@@ -22,6 +22,8 @@ from tests.assignments._templates import fill
 
 ASSIGNMENT = "ch01-generalisation"
 NOTEBOOK = "generalisation"
+# The written answers, marked by hand (markdown cells, not in SOLUTIONS).
+WRITTEN = ("written1",)
 SOLUTIONS = ("poly_features", "fit_least_squares", "train_val_split",
              "choose_degree", "bias2_and_variance", "bias_variance")
 TESTS1 = ("test_poly_visible", "test_poly_hidden")

@@ -12,6 +12,8 @@ as not delegating (they fail with ``DelegationError`` all the same).
 
 ASSIGNMENT = "ch02-losses"
 NOTEBOOK = "losses"
+# The written answers, marked by hand (markdown cells, not in SOLUTIONS).
+WRITTEN = ("written1",)
 SOLUTIONS = ("log_softmax", "cross_entropy", "bce_with_logits")
 TESTS1 = ("test_log_softmax_visible", "test_log_softmax_hidden")
 TESTS2 = ("test_cross_entropy_visible", "test_cross_entropy_hidden")

@@ -4,6 +4,8 @@ See ``tests/assignments/__init__.py`` for what each name means."""
 
 ASSIGNMENT = "ch03-optimisers"
 NOTEBOOK = "optimisers"
+# The written answers, marked by hand (markdown cells, not in SOLUTIONS).
+WRITTEN = ("written1",)
 SOLUTIONS = ("sgd_momentum_step", "adam_step")
 TESTS1 = ("test_sgd_momentum_visible", "test_sgd_momentum_hidden")
 TESTS2 = ("test_adam_visible", "test_adam_hidden")

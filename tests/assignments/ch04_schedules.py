@@ -15,6 +15,8 @@ the notebook's ``cosine_lr``, so a ``cosine_lr`` that is wrong for
 
 ASSIGNMENT = "ch04-schedules"
 NOTEBOOK = "schedules"
+# The written answers, marked by hand (markdown cells, not in SOLUTIONS).
+WRITTEN = ("written1",)
 SOLUTIONS = ("max_stable_lr", "step_lr", "cosine_lr", "warmup_cosine")
 TESTS1 = ("test_max_stable_lr_visible", "test_max_stable_lr_hidden")
 TESTS2 = ("test_step_lr_visible", "test_step_lr_hidden")

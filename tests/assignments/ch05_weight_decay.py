@@ -4,6 +4,8 @@ decay, and the L1 proximal step (soft-thresholding). See
 
 ASSIGNMENT = "ch05-weight-decay"
 NOTEBOOK = "weight-decay"
+# The written answers, marked by hand (markdown cells, not in SOLUTIONS).
+WRITTEN = ("written1",)
 SOLUTIONS = ("l2_penalty", "sgd_weight_decay_step", "soft_threshold",
              "proximal_l1_step")
 TESTS1 = ("test_l2_penalty_visible", "test_l2_penalty_hidden")

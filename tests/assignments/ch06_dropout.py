@@ -16,6 +16,8 @@ otherwise right (``test_delegating_answers_are_otherwise_right``).
 
 ASSIGNMENT = "ch06-dropout"
 NOTEBOOK = "dropout"
+# The written answers, marked by hand (markdown cells, not in SOLUTIONS).
+WRITTEN = ("written1",)
 SOLUTIONS = ("dropout", "dropout_module", "dropout_moments")
 TESTS1 = ("test_dropout_visible", "test_dropout_hidden")
 TESTS2 = ("test_module_visible", "test_module_hidden")

@@ -13,6 +13,8 @@ well. The oracles are ``torch.nn.functional.batch_norm`` and
 
 ASSIGNMENT = "ch07-batch-norm"
 NOTEBOOK = "batch-norm"
+# The written answers, marked by hand (markdown cells, not in SOLUTIONS).
+WRITTEN = ("written1",)
 SOLUTIONS = ("batch_norm_train", "batch_norm_eval", "BatchNorm1d")
 TESTS1 = ("test_batch_norm_train_visible", "test_batch_norm_train_hidden")
 TESTS2 = ("test_batch_norm_eval_visible", "test_batch_norm_eval_hidden")

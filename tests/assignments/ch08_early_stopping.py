@@ -14,6 +14,8 @@ version of it, ``reglab.EarlyStopping`` replayed outside ``forbid``, and
 
 ASSIGNMENT = "ch08-early-stopping"
 NOTEBOOK = "early-stopping"
+# The written answers, marked by hand (markdown cells, not in SOLUTIONS).
+WRITTEN = ("written1",)
 SOLUTIONS = ("EarlyStopper", "stop_epoch", "snapshot")
 TESTS1 = ("test_stopper_visible", "test_stopper_hidden")
 TESTS2 = ("test_stop_epoch_visible", "test_stop_epoch_hidden")

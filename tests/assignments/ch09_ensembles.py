@@ -21,6 +21,8 @@ or soft voting, so only the bootstrap's ready-made samplers are forbidden.
 
 ASSIGNMENT = "ch09-ensembles"
 NOTEBOOK = "ensembles"
+# The written answers, marked by hand (markdown cells, not in SOLUTIONS).
+WRITTEN = ("written1",)
 SOLUTIONS = ("random_shift", "bootstrap_indices", "ensemble_average",
              "average_variance")
 TESTS1 = ("test_random_shift_visible", "test_random_shift_hidden")

@@ -15,6 +15,8 @@ properties of a shuffled partition.
 
 ASSIGNMENT = "ch10-model-selection"
 NOTEBOOK = "model-selection"
+# The written answers, marked by hand (markdown cells, not in SOLUTIONS).
+WRITTEN = ("written1",)
 SOLUTIONS = ("kfold_indices", "cv_score", "choose_lambda")
 TESTS1 = ("test_kfold_visible", "test_kfold_hidden")
 TESTS2 = ("test_cv_score_visible", "test_cv_score_hidden")

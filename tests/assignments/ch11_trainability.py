@@ -18,6 +18,8 @@ from tests.assignments._templates import fill
 
 ASSIGNMENT = "ch11-trainability"
 NOTEBOOK = "trainability"
+# The written answers, marked by hand (markdown cells, not in SOLUTIONS).
+WRITTEN = ("written1",)
 SOLUTIONS = ("xavier", "kaiming", "clip_grad_norm", "layer_grad_norms")
 TESTS1 = ("test_xavier_visible", "test_xavier_hidden")
 TESTS2 = ("test_kaiming_visible", "test_kaiming_hidden")

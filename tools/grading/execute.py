@@ -255,7 +255,8 @@ def build(submitted: nbformat.NotebookNode, source: nbformat.NotebookNode,
               not in answers]
     names: set[str] = set()
     for gid in answers:
-        names |= screen.defined_names(by_id[gid].source)
+        if by_id[gid].cell_type == "code":  # not a written answer
+            names |= screen.defined_names(by_id[gid].source)
     protected = screen.protected_names(locked, names)
     imports = screen.import_bindings(locked)
     run = nbformat.v4.new_notebook(metadata=copy.deepcopy(source.metadata))

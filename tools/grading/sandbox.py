@@ -152,6 +152,13 @@ def sandbox_env() -> dict[str, str]:
     for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
         if name in os.environ:
             env[name] = os.environ[name]
+    # The kernel imports the reglab that the grader found and the sandbox
+    # shows (_package_dirs), not whatever the environment's editable
+    # install points to: with a second checkout on PYTHONPATH (or under
+    # pytest), they differ, and the kernel found no reglab at all.
+    parents = [str(path.parent) for path in _package_dirs()]
+    if parents:
+        env["PYTHONPATH"] = os.pathsep.join(parents)
     return env
 
 
