@@ -33,7 +33,7 @@ is refused rather than let through:
   other than those of :data:`ALLOWED_DUNDER_METHODS`;
 * contain no IPython magic or shell escape (``%``, ``!``).
 
-Everything the nine reference solutions and their wrong-but-honest mutants
+Everything the eleven reference solutions and their wrong-but-honest mutants
 in ``tests/assignments/`` do is allowed (a test checks it).
 """
 
