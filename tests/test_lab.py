@@ -223,9 +223,10 @@ def lab_server(tmp_path_factory):
                            "is not installed")
 def test_validate_dialog_in_the_students_lab(lab_server):
     """The real Validate button: the dialog lists each failing test's
-    sentence first (Task 3's says first that Task 1 is wrong), no test
-    code; the Nbgrader menu is gone. Screenshots of the dialog and of the
-    notebook's failing test go to _build/screenshots."""
+    sentence first (Task 3's says first that Task 1 is wrong), then the
+    likely mistake, no test code; the Nbgrader menu is gone. Screenshots
+    of the dialog and of the notebook's failing Task 1 test go to
+    _build/screenshots."""
     sys.path.insert(0, str(REPO / "tools"))
     from print_pdf import ARGS
 
@@ -248,6 +249,9 @@ def test_validate_dialog_in_the_students_lab(lab_server):
             sentences, tests = blocks[0::2], blocks[1::2]
             assert sentences[0].startswith("dropout(x, p=0.3) zeroed a "
                                            "fraction 0.705")
+            # the second line names the mistake (reglab.testing.diagnosis)
+            assert "\nLikely mistake: you keep each element with " \
+                "probability p" in sentences[0], sentences[0]
             assert sentences[1].startswith(
                 "Task 3 uses your `dropout` from Task 1, which does not "
                 "pass its tests yet:\nfix Task 1 first.\nFor p=0.2 the "
@@ -274,8 +278,20 @@ def test_validate_dialog_in_the_students_lab(lab_server):
             error.wait_for(timeout=180_000)
             assert error.inner_text().startswith(
                 "Task 3 uses your `dropout` from Task 1")
+            # Task 1's test, scrolled into view (JupyterLab renders only
+            # the cells near the viewport): its sentence, then the mistake
             cell = page.locator(
-                ".jp-Cell:has-text('Checks the measured moments')").first
+                ".jp-Cell:has-text('Checks dropout(x, p=0.3) on 10 000')"
+                ).first
+            cell.scroll_into_view_if_needed()
+            task1 = cell.locator(
+                "[data-mime-type='application/vnd.jupyter.stderr']").first
+            task1.wait_for(timeout=60_000)
+            lines = task1.inner_text().splitlines() + ["", ""]
+            assert lines[0].startswith("dropout(x, p=0.3) zeroed a "
+                                       "fraction"), lines
+            assert lines[1].startswith("Likely mistake: you keep each "
+                                       "element with probability p"), lines
             cell.locator(".jp-Cell-outputWrapper").scroll_into_view_if_needed()
             page.screenshot(path=str(out / "notebook-failed-test.png"))
         finally:
