@@ -5,13 +5,14 @@ Each function gives the learning rate :math:`\eta_t` at the 0-based step
 
 .. math::
 
-    \text{step\_lr:}\quad & \eta_t = \eta_0\, \gamma^{\lfloor t/s \rfloor}\\
+    \text{step\_lr:}\quad & \eta_t = \eta_0\,
+        \gamma^{\lfloor t/T_{\text{step}} \rfloor}\\
     \text{exponential\_lr:}\quad & \eta_t = \eta_0\, \gamma^{t}\\
     \text{cosine\_lr:}\quad & \eta_t = \eta_{\min}
         + \tfrac12 (\eta_0 - \eta_{\min})
         \bigl(1 + \cos(\pi t / T)\bigr), \quad 0 \le t \le T\\
     \text{linear\_warmup:}\quad & \eta_t = \eta_0\,
-        \min(t + 1, W) / W
+        \min(t + 1, T_{\text{warm}}) / T_{\text{warm}}
 
 Each equals the learning rate that the corresponding
 ``torch.optim.lr_scheduler`` (``StepLR``, ``ExponentialLR``,
@@ -37,13 +38,13 @@ __all__ = ["cosine_lr", "exponential_lr", "linear_warmup", "step_lr"]
 
 def step_lr(t: int, lr0: float, step_size: int, gamma: float = 0.1) -> float:
     r"""Step decay: multiply the rate by :math:`\gamma` every ``step_size``
-    steps, :math:`\eta_t = \eta_0 \gamma^{\lfloor t/s \rfloor}`
+    steps, :math:`\eta_t = \eta_0 \gamma^{\lfloor t/T_{\text{step}} \rfloor}`
     (``torch.optim.lr_scheduler.StepLR``).
 
     Args:
         t: the 0-based step, an int >= 0.
         lr0: the initial learning rate :math:`\eta_0 \ge 0`.
-        step_size: the period :math:`s \ge 1`, in steps.
+        step_size: the period :math:`T_{\text{step}} \ge 1`, in steps.
         gamma: the decay factor :math:`\gamma > 0` (default 0.1).
 
     Returns:
@@ -60,7 +61,7 @@ def step_lr(t: int, lr0: float, step_size: int, gamma: float = 0.1) -> float:
     lr0 = check_float(lr0, "lr0", "step_lr", low=0.0)
     step_size = check_int(step_size, "step_size", "step_lr", low=1)
     gamma = check_float(gamma, "gamma", "step_lr", low=0.0, low_open=True)
-    return lr0 * gamma ** (t // step_size)  # η_t = η_0·γ^⌊t/s⌋
+    return lr0 * gamma ** (t // step_size)  # η_t = η_0·γ^⌊t/T_step⌋
 
 
 def exponential_lr(t: int, lr0: float, gamma: float) -> float:
@@ -130,17 +131,18 @@ def cosine_lr(t: int, lr0: float, t_max: int, eta_min: float = 0.0) -> float:
 
 
 def linear_warmup(t: int, lr0: float, warmup_steps: int) -> float:
-    r"""Linear warm-up: rise from :math:`\eta_0/W` at :math:`t = 0` to
-    :math:`\eta_0` at :math:`t = W - 1`, then stay there,
-    :math:`\eta_t = \eta_0 \min(t + 1, W) / W`
-    (``torch.optim.lr_scheduler.LinearLR`` with ``start_factor=1/W``,
-    ``end_factor=1`` and ``total_iters=W-1``).
+    r"""Linear warm-up: rise from :math:`\eta_0/T_{\text{warm}}` at
+    :math:`t = 0` to :math:`\eta_0` at :math:`t = T_{\text{warm}} - 1`,
+    then stay there, :math:`\eta_t = \eta_0 \min(t + 1, T_{\text{warm}})
+    / T_{\text{warm}}` (``torch.optim.lr_scheduler.LinearLR`` with
+    ``start_factor=1/T_warm``, ``end_factor=1`` and
+    ``total_iters=T_warm-1``).
 
     Args:
         t: the 0-based step, an int >= 0.
         lr0: the target learning rate :math:`\eta_0 \ge 0`.
-        warmup_steps: the number :math:`W \ge 1` of warm-up steps
-            (``W = 1`` means no warm-up).
+        warmup_steps: the number :math:`T_{\text{warm}} \ge 1` of
+            warm-up steps (``warmup_steps=1`` means no warm-up).
 
     Returns:
         The learning rate :math:`\eta_t`, a float.
@@ -156,4 +158,5 @@ def linear_warmup(t: int, lr0: float, warmup_steps: int) -> float:
     lr0 = check_float(lr0, "lr0", "linear_warmup", low=0.0)
     warmup_steps = check_int(warmup_steps, "warmup_steps", "linear_warmup",
                              low=1)
-    return lr0 * (min(t + 1, warmup_steps) / warmup_steps)  # η_0·min(t+1,W)/W
+    # η_t = η_0·min(t + 1, T_warm) / T_warm
+    return lr0 * (min(t + 1, warmup_steps) / warmup_steps)
