@@ -333,16 +333,7 @@ def grade(folder: Path, names: list[str] | None = None,
         limits = sandbox.Limits(**{**vars(limits), "cell_timeout": timeout})
     if not unsafe_no_sandbox:
         sandbox.require_bwrap()
-    config = folder / exercises.CONFIG_FILE
-    if not config.is_file() or "grading.replay" not in config.read_text(
-            "utf-8"):
-        raise RuntimeError(f"{folder} is not a grading folder made by "
-                           "`grade.py setup` (its nbgrader_config.py does "
-                           "not replay the sandbox); run setup first")
-    if "grading.export" not in config.read_text("utf-8"):
-        raise RuntimeError(f"{folder} was made by an older `grade.py setup` "
-                           "(its grades.csv would not count the written "
-                           "answers left to mark); run setup again")
+    _require_setup(folder)
     submitted = folder / "submitted"
     if names is None:
         names = sorted({p.parent.name
@@ -386,11 +377,9 @@ def grade(folder: Path, names: list[str] | None = None,
         report[name] = {"submissions": len(mine),
                         "seconds": share + time.perf_counter() - began,
                         "problems": problems, "log": "\n".join(logs)}
-    rows = export(folder)
+    waiting = to_mark_by_assignment(export(folder))
     for name in names:
-        report[name]["to_mark"] = {
-            row["student_id"]: int(row["to_mark"]) for row in rows
-            if row["assignment"] == name and int(row["to_mark"])}
+        report[name]["to_mark"] = waiting.get(name, {})
     return report
 
 
@@ -409,16 +398,38 @@ def export(folder: Path) -> list[dict[str, str]]:
     import csv
 
     folder = Path(folder).expanduser().resolve()
-    config = folder / exercises.CONFIG_FILE
-    if not config.is_file() or "grading.export" not in config.read_text(
-            "utf-8"):
-        raise RuntimeError(f"{folder} is not a grading folder made by this "
-                           "version of `grade.py setup` (its "
-                           "nbgrader_config.py lacks the export of "
-                           "to_mark); run setup again")
+    _require_setup(folder)
     nbgrader(folder, "export", "--to", "grades.csv")
     with open(folder / "grades.csv", newline="") as f:
         return list(csv.DictReader(f))
+
+
+def _require_setup(folder: Path) -> None:
+    """Refuse a folder that this version of ``setup`` did not make: its
+    ``nbgrader_config.py`` must replay the sandbox and export ``to_mark``.
+    """
+    config = folder / exercises.CONFIG_FILE
+    text = config.read_text("utf-8") if config.is_file() else ""
+    if "grading.replay" not in text:
+        raise RuntimeError(f"{folder} is not a grading folder made by "
+                           "`grade.py setup` (its nbgrader_config.py does "
+                           "not replay the sandbox); run setup first")
+    if "grading.export" not in text:
+        raise RuntimeError(f"{folder} was made by an older `grade.py setup` "
+                           "(its grades.csv would not count the written "
+                           "answers left to mark); run setup again")
+
+
+def to_mark_by_assignment(rows: list[dict[str, str]]
+                          ) -> dict[str, dict[str, int]]:
+    """assignment -> {student: answers to mark by hand} from the rows of
+    ``grades.csv`` (students with nothing to mark left out)."""
+    waiting: dict[str, dict[str, int]] = {}
+    for row in rows:
+        students = waiting.setdefault(row["assignment"], {})
+        if int(row["to_mark"]):
+            students[row["student_id"]] = int(row["to_mark"])
+    return waiting
 
 
 def _nbgrader_lenient(folder: Path, *args: str) -> str:
@@ -505,13 +516,7 @@ def main(argv: list[str] | None = None) -> int:
             if any(r["to_mark"] for r in report.values()):
                 print(MARKING_HINT)
         elif args.command == "export":
-            rows = export(args.folder)
-            waiting: dict[str, dict[str, int]] = {}
-            for row in rows:
-                waiting.setdefault(row["assignment"], {})
-                if int(row["to_mark"]):
-                    waiting[row["assignment"]][row["student_id"]] = int(
-                        row["to_mark"])
+            waiting = to_mark_by_assignment(export(args.folder))
             for name, students in sorted(waiting.items()):
                 print(f"{name}: {to_mark_line(students).strip()}")
             print(f"grades: {Path(args.folder) / 'grades.csv'}")

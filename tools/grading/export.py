@@ -45,11 +45,9 @@ class CsvExport(CsvExportPlugin):
         super().export(gradebook)
         dest = self.to or "grades.csv"
         with open(dest, newline="") as f:
-            rows = list(csv.DictReader(f))
-            fields = list(rows[0]) if rows else None
-        if fields is None:  # no assignment or no student: header only
-            with open(dest, newline="") as f:
-                fields = next(csv.reader(f))
+            reader = csv.DictReader(f)
+            rows = list(reader)
+            fields = list(reader.fieldnames or [])  # also with no rows
         for row in rows:
             row[COLUMN] = len(unmarked(gradebook, row["assignment"],
                                        row["student_id"]))
