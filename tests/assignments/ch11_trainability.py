@@ -81,7 +81,7 @@ def xavier(replace: dict[str, str] | None = None, **pieces: str) -> str:
 
 
 XAVIER_MUTANTS = {
-    # The uniform bound √(6/(n_in+n_out)) used as the normal's σ: 3× the
+    # The uniform bound √(6/(d_in+d_out)) used as the normal's σ: 3× the
     # variance; and the other way round: a third of it.
     "xav-normal-std-is-uniform-bound": (xavier(
         STD="gain * math.sqrt(6.0 / (fan_in + fan_out))"), ALL1, False),
@@ -94,7 +94,7 @@ XAVIER_MUTANTS = {
     "xav-gain-on-variance": (xavier(
         BOUND="math.sqrt(gain * 6.0 / (fan_in + fan_out))",
         STD="math.sqrt(gain * 2.0 / (fan_in + fan_out))"), ALL1, False),
-    # LeCun's 1/n_in: right only for square weights.
+    # LeCun's 1/d_in: right only for square weights.
     "xav-fan-in-only": (xavier(
         BOUND="gain * math.sqrt(3.0 / fan_in)",
         STD="gain * math.sqrt(1.0 / fan_in)"), ALL1, False),
