@@ -39,7 +39,7 @@ def poly_regression(n: int, degree: int = 3, noise: float = 0.1,
     with degree :math:`d` = ``degree``, noise level :math:`\sigma` =
     ``noise``, and standard-normal coefficients :math:`c_k` that depend on
     ``degree`` only (a fixed generator), not on ``seed``.
-    ``noise=0`` gives the noise-free values :math:`g(x)`. Book chapters
+    ``noise=0`` gives the noise-free values :math:`f^\star(x)`. Book chapters
     "Generalisation" (capacity, sample size) and "Parameter-norm
     penalties".
 

@@ -6,13 +6,14 @@ the softmax probabilities and their logarithm are
 .. math::
 
     p_{ic} = \frac{e^{z_{ic}}}{\sum_{k} e^{z_{ik}}}, \qquad
-    \log p_{ic} = (z_{ic} - m_i) - \log \sum_{k} e^{z_{ik} - m_i},
-    \quad m_i = \max_k z_{ik} .
+    \log p_{ic} = (z_{ic} - z_{i,\max})
+        - \log \sum_{k} e^{z_{ik} - z_{i,\max}},
+    \quad z_{i,\max} = \max_k z_{ik} .
 
-Subtracting the maximum :math:`m_i` (the log-sum-exp trick) changes nothing
-mathematically but keeps every exponent :math:`\le 0`, so nothing
-overflows even for logits of magnitude :math:`10^4`. Every function here
-matches its ``torch.nn.functional`` namesake to the contract's tolerances
+Subtracting the largest logit :math:`z_{i,\max}` (the log-sum-exp trick)
+changes nothing mathematically but keeps every exponent :math:`\le 0`, so
+nothing overflows even for logits of magnitude :math:`10^4`. Every function
+here matches its ``torch.nn.functional`` namesake to the contract's tolerances
 without calling it.
 """
 
@@ -102,14 +103,16 @@ def mse_loss(input: torch.Tensor, target: torch.Tensor, *,
 
 def _shift_and_log_norm(z: torch.Tensor, dim: int):
     """The two halves of a stable log-softmax along ``dim``: the shifted
-    logits z - m and log Σ_k exp(z_k - m) (kept as a size-1 dim)."""
-    if z.numel() == 0:  # amax refuses an empty dim; any m gives the
-        m = z.detach().sum(dim=dim, keepdim=True)  # same empty result: 0
+    logits z - z_max and log Σ_k exp(z_k - z_max) (kept as a size-1 dim)."""
+    if z.numel() == 0:  # amax refuses an empty dim; any z_max gives the
+        z_max = z.detach().sum(dim=dim, keepdim=True)  # same empty result: 0
     else:
-        m = z.detach().amax(dim=dim, keepdim=True)  # m = max_k z_k, a constant
-    m = torch.where(m.isfinite(), m, torch.zeros_like(m))  # ±inf → 0
-    shifted = z - m  # z_c - m  (every exponent ≤ 0)
-    log_norm = shifted.exp().sum(dim=dim, keepdim=True).log()  # log Σe^(z-m)
+        z_max = z.detach().amax(dim=dim, keepdim=True)  # max_k z_k, a constant
+    z_max = torch.where(z_max.isfinite(), z_max,
+                        torch.zeros_like(z_max))  # ±inf → 0
+    shifted = z - z_max  # z_c - z_max  (every exponent ≤ 0)
+    # log Σ_k e^(z_k - z_max)
+    log_norm = shifted.exp().sum(dim=dim, keepdim=True).log()
     return shifted, log_norm
 
 
@@ -119,8 +122,8 @@ def log_softmax(logits: torch.Tensor, dim: int = -1) -> torch.Tensor:
 
     .. math::
 
-        \log p_c = (z_c - m) - \log \sum_k e^{z_k - m},
-        \qquad m = \max_k z_k .
+        \log p_c = (z_c - z_{\max}) - \log \sum_k e^{z_k - z_{\max}},
+        \qquad z_{\max} = \max_k z_k .
 
     The maximum is treated as a constant (it cancels out of the value, so
     it carries no gradient); an infinite maximum is replaced by 0, as
@@ -157,7 +160,7 @@ def log_softmax(logits: torch.Tensor, dim: int = -1) -> torch.Tensor:
                           f"an int in the range [{-ndim}, {ndim - 1}] for "
                           f"a {logits.dim()}-D tensor", dim)
     shifted, log_norm = _shift_and_log_norm(logits, dim)
-    return shifted - log_norm  # log p_c = (z_c - m) - log Σ_k e^(z_k - m)
+    return shifted - log_norm  # log p_c = (z_c - z_max) - log_norm
 
 
 def cross_entropy(logits: torch.Tensor, target: torch.Tensor, *,
@@ -179,10 +182,10 @@ def cross_entropy(logits: torch.Tensor, target: torch.Tensor, *,
     :math:`(1-\varepsilon)\,\mathbb 1[c = y_i] + \varepsilon / C` (PyTorch's
     definition; Szegedy et al., 2016). ``"mean"`` averages
     :math:`\ell_i` over all :math:`N \cdot d_1 \cdots d_K` positions.
-    The code never forms :math:`\log p`; it uses
-    :math:`-\log p_{ic} = \log \sum_k e^{z_{ik} - m_i} - (z_{ic} - m_i)`
-    with :math:`m_i = \max_k z_{ik}`, so it is finite for logits of
-    magnitude :math:`10^4`.
+    The code never forms :math:`\log p`; it uses :math:`-\log p_{ic} = \log
+    \sum_k e^{z_{ik} - z_{i,\max}} - (z_{ic} - z_{i,\max})` with
+    :math:`z_{i,\max} = \max_k z_{ik}`, so it is finite for logits of magnitude
+    :math:`10^4`.
 
     Only class-index targets are supported (no ``weight``,
     ``ignore_index`` or probability targets); any integer dtype is accepted
@@ -249,11 +252,11 @@ def cross_entropy(logits: torch.Tensor, target: torch.Tensor, *,
             "target", "cross_entropy",
             f"class indices in the range [0, {C - 1}] (C = {C} classes)",
             int(target_b[bad][0]))
-    # -log p_ic = log Σ_k e^(z_ik - m_i) - (z_ic - m_i): log p is never
-    # materialised, only the log-sum-exp and the logits that are needed.
+    # -log p_ic = log Σ_k e^(z_ik - z_i,max) - (z_ic - z_i,max): log p is
+    # never materialised, only the log-sum-exp and the logits needed.
     shifted, log_norm = _shift_and_log_norm(logits, 1)
-    log_norm = log_norm.squeeze(1)  # log Σ_k e^(z_ik - m_i)
-    z_y = shifted.gather(1, target_b.unsqueeze(1)).squeeze(1)  # z_iy - m_i
+    log_norm = log_norm.squeeze(1)  # log Σ_k e^(z_ik - z_i,max)
+    z_y = shifted.gather(1, target_b.unsqueeze(1)).squeeze(1)  # z_iy - z_i,max
     nll = log_norm - z_y  # -log p_iy
     if eps > 0:
         smooth = log_norm - shifted.mean(dim=1)  # (1/C) Σ_c -log p_ic
@@ -282,8 +285,8 @@ def binary_cross_entropy_with_logits(logits: torch.Tensor,
 
     The right-hand form never exponentiates a positive number, so it is
     finite for any finite :math:`z`. The code writes it as
-    :math:`(1-y)\,z + \log(e^{-m} + e^{-z-m})` with
-    :math:`m = \max(-z, 0)` (the log-sum-exp trick on
+    :math:`(1-y)\,z + \log(e^{-c} + e^{-z-c})` with
+    :math:`c = \max(-z, 0)` (the log-sum-exp trick on
     :math:`\log(1 + e^{-z})`), the same value, whose autograd gradient is
     :math:`\sigma(z) - y` everywhere, :math:`z = 0` included.
 
@@ -330,6 +333,6 @@ def binary_cross_entropy_with_logits(logits: torch.Tensor,
             Shown(f"a tensor with values in [{float(target.min()):g}, "
                    f"{float(target.max()):g}]"))
     z, y = logits, target
-    m = (-z.detach()).clamp(min=0)  # m = max(-z, 0)
-    softplus = m + ((-m).exp() + (-z - m).exp()).log()  # log(1 + e^(-z))
+    c = (-z.detach()).clamp(min=0)  # c = max(-z, 0)
+    softplus = c + ((-c).exp() + (-z - c).exp()).log()  # log(1 + e^(-z))
     return _reduce((1 - y) * z + softplus, reduction)  # ℓ = (1-y)z + sp

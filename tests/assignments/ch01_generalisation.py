@@ -515,14 +515,14 @@ DIAGNOSES = {
     "choose-mean-absolute-error": "you average the absolute errors",
     "choose-highest-error": "the highest validation error",
     "choose-returns-position": "you return the position of the best degree",
-    "bv-variance-divides-by-r": "you divide by R (np.var's default ddof=0",
+    "bv-variance-divides-by-r": "you divide by M (np.var's default ddof=0",
     "bv-bias-not-squared": "your bias² is not a mean of squares",
     "bv-absolute-bias": "your bias² is not a mean of squares",
-    "bv-square-of-mean-bias": "you square the mean of p̄_j - g_j",
+    "bv-square-of-mean-bias": "you square the mean of p̄_j - f*(z_j)",
     "bv-bias-is-mse": "your bias² is the mean squared error of the fits",
     "bv-standard-deviation": "you return the standard deviation",
     "bv-variance-wrong-axis": "across the points of each fit (axis=1)",
-    "bv-variance-around-truth": "the spread of the fits around g",
+    "bv-variance-around-truth": "the spread of the fits around the true",
     "bv-swapped": "you return (variance, bias2)",
     "rs-same-noise-every-fit": "you draw the same noise for every fit",
     "rs-no-noise": "your fits see no noise",
@@ -544,7 +544,7 @@ FEEDBACK_MESSAGES = {
         "(no ridge term)",
         "train_val_split(3, 0.9, seed=0) should raise a ValueError: "
         "ceil(0.9 · 3) = 3 validation indices leave no training index.",
-        "bias2_and_variance of a single fit (R = 1) should raise a "
+        "bias2_and_variance of a single fit (M = 1) should raise a "
         "ValueError: a sample variance needs at least 2 fits.",
     ],
 }

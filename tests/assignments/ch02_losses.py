@@ -324,7 +324,7 @@ DIAGNOSES = {
     "ls-no-max-subtracted": "you exponentiate the logits themselves",
     "ls-max-of-whole-tensor": "you subtract the maximum of the whole tensor",
     "ls-ignores-dim": "you normalise along the last dimension whatever dim",
-    "ls-forgets-log-norm": "you return z - m but do not subtract log",
+    "ls-forgets-log-norm": "you return z - z_max but do not subtract log",
     "ce-sum": "you add up the losses of the examples",
     "ce-no-minus": "you return the mean of log p_y",
     "ce-off-by-one": "you take log p of the class y - 1",
