@@ -4,22 +4,24 @@ Training for longer lowers the training loss but, past some epoch, raises
 the validation loss: the network starts to fit the noise. Early stopping
 watches a validation quantity :math:`v_t` after each epoch :math:`t` and
 stops once it has stopped improving. In ``"min"`` mode, with patience
-:math:`p` and tolerance :math:`\delta` = ``min_delta``:
+:math:`r` and tolerance :math:`\delta` = ``min_delta``:
 
 .. math::
 
-    b_{-1} = +\infty, \qquad
-    \text{epoch } t \text{ improves} \iff v_t < b_{t-1} - \delta,
+    v^\star_{-1} = +\infty, \qquad
+    \text{epoch } t \text{ improves} \iff v_t < v^\star_{t-1} - \delta,
 
-    b_t = \begin{cases} v_t & \text{if epoch } t \text{ improves} \\
-                        b_{t-1} & \text{otherwise,} \end{cases}
+    v^\star_t = \begin{cases} v_t & \text{if epoch } t \text{ improves} \\
+                              v^\star_{t-1} & \text{otherwise,} \end{cases}
     \qquad
-    w_t = \begin{cases} 0 & \text{if epoch } t \text{ improves} \\
-                        w_{t-1} + 1 & \text{otherwise,} \end{cases}
+    \mathrm{wait}_t = \begin{cases}
+        0 & \text{if epoch } t \text{ improves} \\
+        \mathrm{wait}_{t-1} + 1 & \text{otherwise,} \end{cases}
 
-and training stops at the first epoch :math:`t` with :math:`w_t \ge p`
-(``"max"`` mode flips the signs). NaN and :math:`\pm\infty` never improve.
-Optionally the weights of the best epoch are kept and restored.
+and training stops at the first epoch :math:`t` with
+:math:`\mathrm{wait}_t \ge \max(r, 1)` (``"max"`` mode flips the signs).
+NaN and :math:`\pm\infty` never improve. Optionally the weights of the
+best epoch are kept and restored.
 
 Reference: L. Prechelt, "Early stopping — but when?", in *Neural Networks:
 Tricks of the Trade*, LNCS 1524, Springer, 1998, pp. 55–69.

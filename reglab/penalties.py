@@ -72,15 +72,15 @@ def l2_penalty(params) -> torch.Tensor:
 
 def elastic_net_penalty(params, l1_ratio: float = 0.5) -> torch.Tensor:
     r"""The elastic-net penalty
-    :math:`\rho\,\Omega_1(w) + (1-\rho)\,\Omega_2(w)`, with
-    :math:`\rho` = ``l1_ratio`` and the ½-convention :math:`\Omega_2`.
+    :math:`\omega\,\Omega_1(w) + (1-\omega)\,\Omega_2(w)`, with
+    :math:`\omega` = ``l1_ratio`` and the ½-convention :math:`\Omega_2`.
 
     ``l1_ratio=1`` gives the L1 penalty, ``l1_ratio=0`` the L2 penalty (the
     same parametrisation as scikit-learn's ``ElasticNet``).
 
     Args:
         params: an iterable of tensors, or a single tensor.
-        l1_ratio: the mixing weight :math:`\rho \in [0, 1]`.
+        l1_ratio: the mixing weight :math:`\omega \in [0, 1]`.
 
     Returns:
         A 0-d tensor.
@@ -89,10 +89,10 @@ def elastic_net_penalty(params, l1_ratio: float = 0.5) -> torch.Tensor:
         >>> elastic_net_penalty([torch.tensor([1.0, -2.0])], l1_ratio=0.5)
         tensor(2.7500)
     """
-    rho = check_float(l1_ratio, "l1_ratio", "elastic_net_penalty",
-                      low=0.0, high=1.0)
+    omega = check_float(l1_ratio, "l1_ratio", "elastic_net_penalty",
+                        low=0.0, high=1.0)
     tensors = check_tensors(params, "params", "elastic_net_penalty")
-    return rho * l1_penalty(tensors) + (1.0 - rho) * l2_penalty(tensors)
+    return omega * l1_penalty(tensors) + (1.0 - omega) * l2_penalty(tensors)
 
 
 # Layers whose ``weight`` is conventionally penalised. Normalisation layers
