@@ -1,18 +1,19 @@
 r"""Cross-validation and grid search (book chapter "Model selection").
 
-With folds :math:`k = 1, \dots, K` (validation part :math:`V_k`, training
-part :math:`T_k`) and a score :math:`s_k(\theta)` of a model with
-hyper-parameters :math:`\theta` trained on :math:`T_k` and scored on
-:math:`V_k`, the cross-validation estimate and its spread are
+With folds :math:`k = 1, \dots, K` (validation fold
+:math:`\mathcal V_k`) and the score :math:`\hat R_k(\vartheta)` on
+:math:`\mathcal V_k` of a model with hyper-parameters :math:`\vartheta`
+trained on the other folds, the cross-validation estimate and its spread
+are
 
 .. math::
 
-    \mathrm{CV}(\theta) = \frac1K \sum_{k=1}^K s_k(\theta), \qquad
-    \mathrm{sd}(\theta) = \Big(\frac1K \sum_{k=1}^K
-        \big(s_k(\theta) - \mathrm{CV}(\theta)\big)^2\Big)^{1/2},
+    \mathrm{CV}(\vartheta) = \frac1K \sum_{k=1}^K \hat R_k(\vartheta), \qquad
+    \mathrm{sd}(\vartheta) = \Big(\frac1K \sum_{k=1}^K
+        \big(\hat R_k(\vartheta) - \mathrm{CV}(\vartheta)\big)^2\Big)^{1/2},
 
-and grid search picks :math:`\hat\theta = \arg\max_\theta
-\mathrm{CV}(\theta)` for a score (``mode="max"``) or
+and grid search picks :math:`\hat\vartheta = \arg\max_\vartheta
+\mathrm{CV}(\vartheta)` for a score (``mode="max"``) or
 :math:`\arg\min` for a loss (``mode="min"``).
 
 The model is whatever the caller's ``fit_and_score`` trains: a torch
@@ -118,8 +119,9 @@ def cross_validate(fit_and_score: Callable, X, y, cv) -> np.ndarray:
     Calls ``fit_and_score(X_train, y_train, X_val, y_val)`` once per fold
     (which should train a fresh model on the training part and return its
     score on the validation part) and returns the scores
-    :math:`s_1, \dots, s_K`. Their mean is the cross-validation estimate
-    :math:`\mathrm{CV} = \frac1K\sum_k s_k` of the model's performance.
+    :math:`\hat R_1, \dots, \hat R_K`. Their mean is the cross-validation
+    estimate :math:`\mathrm{CV} = \frac1K\sum_k \hat R_k` of the model's
+    performance.
 
     The counterpart of ``sklearn.model_selection.cross_val_score(
     estimator, X, y, cv=cv)``, with a function instead of an estimator.
@@ -217,12 +219,12 @@ class GridSearchResult:
     the table, the best candidate marked with ``*``.
 
     Attributes:
-        best_params: the hyper-parameters :math:`\hat\theta` with the best
+        best_params: the hyper-parameters :math:`\hat\vartheta` with the best
             mean score (the first one on ties).
-        best_score: its mean score :math:`\mathrm{CV}(\hat\theta)`.
+        best_score: its mean score :math:`\mathrm{CV}(\hat\vartheta)`.
         best_index: its position in ``params``.
         params: every candidate, in grid order.
-        mean_score: :math:`\mathrm{CV}(\theta)` per candidate.
+        mean_score: :math:`\mathrm{CV}(\vartheta)` per candidate.
         std_score: the standard deviation of the fold scores per candidate
             (``ddof=0``, as scikit-learn's ``std_test_score``).
         fold_scores: the scores, shape ``(n_candidates, n_splits)``.
@@ -302,12 +304,12 @@ def grid_search_cv(fit_and_score: Callable, X, y, param_grid, cv,
                    mode: str = "max") -> GridSearchResult:
     r"""Choose hyper-parameters by cross-validation over a grid.
 
-    For every candidate :math:`\theta` of ``param_grid`` it calls
-    ``fit_and_score(X_train, y_train, X_val, y_val, **theta)`` on each
+    For every candidate :math:`\vartheta` of ``param_grid`` it calls
+    ``fit_and_score(X_train, y_train, X_val, y_val, **params)`` on each
     fold — the hyper-parameters arrive as keyword arguments — and
-    records the mean :math:`\mathrm{CV}(\theta) = \frac1K\sum_k
-    s_k(\theta)` and the standard deviation of the fold scores. The best
-    candidate maximises (``mode="max"``, scores such as accuracy or
+    records the mean :math:`\mathrm{CV}(\vartheta) = \frac1K\sum_k
+    \hat R_k(\vartheta)` and the standard deviation of the fold scores.
+    The best candidate maximises (``mode="max"``, scores such as accuracy or
     :math:`R^2`) or minimises (``mode="min"``, losses) the mean; ties go
     to the first candidate in grid order, candidates with a NaN mean are
     never chosen.
@@ -360,7 +362,7 @@ def grid_search_cv(fit_and_score: Callable, X, y, param_grid, cv,
     folds = _fold_data(X, y, _splits(cv, X, y, owner))
     fold_scores = np.stack([_score(fit_and_score, folds, p, owner)
                             for p in candidates])
-    mean = fold_scores.mean(axis=1)  # CV(θ) = (1/K) Σ_k s_k(θ)
+    mean = fold_scores.mean(axis=1)  # CV(ϑ) = (1/K) Σ_k R̂_k(ϑ)
     std = fold_scores.std(axis=1)  # ddof=0, as scikit-learn
     if np.all(np.isnan(mean)):
         raise ValueError(

@@ -93,7 +93,7 @@ SHIFT_MUTANTS = {
     "shift-exclusive-range": (shift(
         DRAW="s = torch.randint(-k, k, (n, 2), generator=generator)"),
         ALL1, False),
-    # s_x = s_y: diagonal shifts only
+    # δ_x = δ_y: diagonal shifts only
     "shift-same-for-both-axes": (shift(
         DRAW=("s = torch.randint(-k, k + 1, (n, 1), generator=generator)"
               ".expand(n, 2)")), ALL1, False),

@@ -234,12 +234,12 @@ CV_MUTANTS = {
         "w = torch.linalg.solve(X.T @ X / len(X) + lam * eye,\n"
         "                              X.T @ y / len(X))")),
         ALL2 | ALL3, False),
-    # (XᵀX + λI)⁻¹Xᵀy: λ not scaled by m
+    # (XᵀX + λI)⁻¹Xᵀy: λ not scaled by n_T
     "cv-lambda-unscaled": (cv(FIT=(
         "w = torch.linalg.solve(X[train].T @ X[train] + lam * eye,\n"
         "                              X[train].T @ y[train])")),
         ALL2 | ALL3, False),
-    # scaled by the whole data set's n instead of the training fold's m
+    # scaled by the whole data set's n instead of the training fold's n_T
     "cv-lambda-scaled-by-n": (cv(FIT=(
         "w = torch.linalg.solve(X[train].T @ X[train] / len(X) + lam * eye,"
         "\n                              X[train].T @ y[train] / len(X))")),
@@ -300,7 +300,7 @@ def cv_score(X, y, lam, folds):
         scores.append(((X[val] @ w - y[val]) ** 2).mean())
     return torch.stack(scores).mean()
 """, ALL2 | HIDDEN3, False),
-    # an explicit inverse of m·(G + λI): right to rounding
+    # an explicit inverse of n_T·(H_T + λI): right to rounding
     "cv-inverse-correct": (cv(FIT=(
         "w = torch.linalg.inv(X[train].T @ X[train] + m * lam * eye) @ (\n"
         "            X[train].T @ y[train])")), set(), False),
