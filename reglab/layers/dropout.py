@@ -9,8 +9,8 @@ unchanged:
 .. math::
 
     m_i \sim \mathrm{Bernoulli}(1 - p), \qquad
-    y_i = \frac{m_i\, x_i}{1 - p}, \qquad
-    \mathbb E[y_i] = x_i .
+    \tilde x_i = \frac{m_i\, x_i}{1 - p}, \qquad
+    \mathbb E[\tilde x_i] = x_i .
 
 At test time the layer is the identity. The paper instead keeps the
 activations unscaled in training and multiplies the weights by the
@@ -46,10 +46,10 @@ def dropout(x: torch.Tensor, p: float = 0.5, training: bool = True,
     .. math::
 
         u_i \sim \mathcal U[0, 1), \quad m_i = \mathbb 1[u_i \ge p], \quad
-        y_i = \frac{m_i\, x_i}{1 - p} .
+        \tilde x_i = \frac{m_i\, x_i}{1 - p} .
 
     The gradient flows through the mask:
-    :math:`\partial y_i / \partial x_i = m_i / (1 - p)`. Returns ``x``
+    :math:`\partial\tilde x_i / \partial x_i = m_i / (1 - p)`. Returns ``x``
     itself when ``training`` is false or ``p == 0``, and zeros (with zero
     gradient) when ``p == 1``, as ``F.dropout`` does. The mask is drawn
     with ``torch.rand(..., generator=generator)`` on ``x``'s device, so the
@@ -111,7 +111,7 @@ def dropout(x: torch.Tensor, p: float = 0.5, training: bool = True,
     u = torch.rand(x.shape, generator=generator, device=x.device,
                    dtype=x.dtype)  # u_i ~ U[0, 1)
     mask = u >= p  # m_i = 1[u_i ≥ p], kept with probability 1 - p
-    return x * mask / (1.0 - p)  # y_i = m_i x_i / (1 - p)
+    return x * mask / (1.0 - p)  # x̃_i = m_i x_i / (1 - p)
 
 
 class Dropout(nn.Module):
@@ -120,7 +120,7 @@ class Dropout(nn.Module):
 
     .. math::
 
-        y_i = \begin{cases} m_i\, x_i / (1 - p),
+        \tilde x_i = \begin{cases} m_i\, x_i / (1 - p),
             \ m_i \sim \mathrm{Bernoulli}(1 - p)
             & \text{after } \texttt{model.train()}\\
             x_i & \text{after } \texttt{model.eval()} \end{cases}
