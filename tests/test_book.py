@@ -162,7 +162,8 @@ def test_gate_reports_untranslated_and_fuzzy(tmp_path):
 
 # Appendix B (book/notation.md) must list every letter that a formula of
 # the book uses. A letter counts wherever it stands in a formula: alone, in
-# bold or calligraphic type, with a hat or bar, or as a subscript or index.
+# bold, with a hat or bar, or as a subscript or index; a calligraphic or
+# blackboard letter (\mathcal D, \mathbb E) is a symbol of its own.
 # Exempt, because they are not symbols: what is not maths (code cells,
 # {literalinclude} and other code blocks, inline code); the names of LaTeX
 # commands (\frac, \lVert); and the words inside \text{}, \textrm{},
@@ -202,11 +203,16 @@ def formulas_of(text: str) -> list[str]:
 
 
 def letters_of(tex: str) -> set[str]:
-    """The symbols of a formula: Latin letters and Greek commands."""
+    """The symbols of a formula: Latin letters, Greek commands, and
+    calligraphic and blackboard letters (``\\mathcal D`` is not ``D``)."""
     tex = re.sub(r"\\(?:text\w*|mathrm|operatorname|label|tag|begin|end)"
                  r"\s*\{[^{}]*\}", " ", tex)
-    found = {f"\\{name}" for name in re.findall(r"\\([A-Za-z]+)", tex)
-             if name in GREEK}
+    styled = re.compile(r"\\(mathcal|mathbb)\s*"
+                        r"(?:\{\s*([A-Za-z])\s*\}|([A-Za-z]))")
+    found = {f"\\{m[1]} {m[2] or m[3]}" for m in styled.finditer(tex)}
+    tex = styled.sub(" ", tex)
+    found |= {f"\\{name}" for name in re.findall(r"\\([A-Za-z]+)", tex)
+              if name in GREEK}
     return found | set(re.findall(r"[A-Za-z]", re.sub(r"\\[A-Za-z]+", " ",
                                                       tex)))
 
@@ -234,6 +240,29 @@ def test_notation_lists_every_symbol():
             for k, v in sorted(missing.items())))
 
 
+def test_notation_lists_no_unused_symbol():
+    """Every symbol that heads a row of Appendix B's table is used in a
+    formula somewhere (a chapter, or Appendix B's own text): renaming a
+    letter must not leave its row behind."""
+    notation = _read(ROOT / "book" / "notation.md")
+    section = notation.split("\n## Symbols\n", 1)[1].split("\n## ", 1)[0]
+    heads = set()
+    for head in re.findall(r"^\| *(.+?) *\|", section, re.M):
+        for tex in formulas_of(head):
+            heads |= letters_of(tex)
+    used = set()
+    for tex in formulas_of(notation.replace(section, "")):
+        used |= letters_of(tex)
+    for page in sorted((ROOT / "book").glob("*.md")):
+        if page.stem != "notation":
+            for tex in formulas_of(_read(page)):
+                used |= letters_of(tex)
+    assert "\\mathcal D" in heads and "p" in heads
+    assert heads <= used, (
+        "book/notation.md's table has rows for symbols no formula uses: "
+        + ", ".join(sorted(heads - used)))
+
+
 def test_notation_check_sees_every_kind_of_formula():
     """The check above finds letters in inline, display and {math} maths,
     in bold, as subscripts and in admonitions, and none in code or in
@@ -244,7 +273,7 @@ def test_notation_check_sees_every_kind_of_formula():
             "```{code-cell} ipython3\nprint('$e$')\n```\n\n"
             "```{admonition} Note\n$\\mathcal F_{\\text{ghost}}$\n```\n")
     found = set().union(*map(letters_of, formulas_of(page)))
-    assert found == {"a", "k", "c", "\\gamma", "d", "F"}
+    assert found == {"a", "k", "c", "\\gamma", "d", "\\mathcal F"}
 
 
 @pytest.mark.parametrize("page", PAGES)
