@@ -217,15 +217,25 @@ def letters_of(tex: str) -> set[str]:
                                                       tex)))
 
 
+def symbols_of(text: str) -> set[str]:
+    """The symbols of every formula of ``text`` (see letters_of)."""
+    return set().union(*map(letters_of, formulas_of(text)))
+
+
+def symbol_table() -> tuple[str, str, set[str]]:
+    """Appendix B: its text, the section of its symbol table, and the
+    symbols that head the table's rows (the first column)."""
+    notation = _read(ROOT / "book" / "notation.md")
+    section = notation.split("\n## Symbols\n", 1)[1].split("\n## ", 1)[0]
+    heads = set().union(*map(symbols_of, re.findall(
+        r"^\| *(.+?) *\|", section, re.M)))
+    return notation, section, heads
+
+
 def test_notation_lists_every_symbol():
     """Appendix B's symbol table lists every letter used in a formula
     anywhere in the book (exemptions: see above)."""
-    notation = _read(ROOT / "book" / "notation.md")
-    section = notation.split("\n## Symbols\n", 1)[1].split("\n## ", 1)[0]
-    listed = set()
-    for row in re.findall(r"^\| *(.+?) *\|", section, re.M):
-        for tex in formulas_of(row):
-            listed |= letters_of(tex)
+    listed = symbol_table()[2]
     assert {"p", "\\eta", "\\lambda", "B", "N"} <= listed, \
         "no symbol table found under '## Symbols' in book/notation.md"
     missing = {}
@@ -244,19 +254,10 @@ def test_notation_lists_no_unused_symbol():
     """Every symbol that heads a row of Appendix B's table is used in a
     formula somewhere (a chapter, or Appendix B's own text): renaming a
     letter must not leave its row behind."""
-    notation = _read(ROOT / "book" / "notation.md")
-    section = notation.split("\n## Symbols\n", 1)[1].split("\n## ", 1)[0]
-    heads = set()
-    for head in re.findall(r"^\| *(.+?) *\|", section, re.M):
-        for tex in formulas_of(head):
-            heads |= letters_of(tex)
-    used = set()
-    for tex in formulas_of(notation.replace(section, "")):
-        used |= letters_of(tex)
-    for page in sorted((ROOT / "book").glob("*.md")):
-        if page.stem != "notation":
-            for tex in formulas_of(_read(page)):
-                used |= letters_of(tex)
+    notation, section, heads = symbol_table()
+    used = symbols_of(notation.replace(section, "")).union(*(
+        symbols_of(_read(page)) for page in (ROOT / "book").glob("*.md")
+        if page.stem != "notation"))
     assert "\\mathcal D" in heads and "p" in heads
     assert heads <= used, (
         "book/notation.md's table has rows for symbols no formula uses: "
@@ -272,7 +273,7 @@ def test_notation_check_sees_every_kind_of_formula():
             "```{math}\n:label: x\n\\hat d\n```\n\n"
             "```{code-cell} ipython3\nprint('$e$')\n```\n\n"
             "```{admonition} Note\n$\\mathcal F_{\\text{ghost}}$\n```\n")
-    found = set().union(*map(letters_of, formulas_of(page)))
+    found = symbols_of(page)
     assert found == {"a", "k", "c", "\\gamma", "d", "\\mathcal F"}
 
 
